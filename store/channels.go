@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"math"
+	"time"
+)
+
+// Channel kinds.
+const (
+	KindVideo   = "video"
+	KindPodcast = "podcast"
+)
+
+// Channel is a video or podcast channel, local (with an owner) or remote.
+type Channel struct {
+	ID             int64
+	ActorID        int64
+	Handle         string
+	Domain         string // "" for local channels
+	OwnerID        int64  // 0 for remote channels
+	OwnerUsername  string
+	Kind           string
+	Title          string
+	Description    string
+	Language       string
+	Category       string
+	Explicit       bool
+	AvatarKey      string
+	BannerKey      string
+	CommentsPolicy string
+	CreatedAt      time.Time
+}
+
+// NewChannel holds what creating a local channel needs; the handle must be
+// validated and lower-cased.
+type NewChannel struct {
+	OwnerID     int64
+	Kind        string
+	Handle      string
+	Title       string
+	Description string
+	Language    string
+	Category    string
+	Explicit    bool
+}
+
+const channelSelect = `SELECT c.id, c.actor_id, a.username, a.domain, COALESCE(c.owner_id, 0), COALESCE(u.username, ''),
+	c.kind, c.title, c.description, c.language, c.category, c.explicit, c.avatar_key, c.banner_key,
+	c.comments_policy, c.created_at
+	FROM channels c JOIN actors a ON a.id = c.actor_id LEFT JOIN users u ON u.id = c.owner_id `
+
+func scanChannel(row interface{ Scan(...any) error }) (*Channel, error) {
+	var c Channel
+	err := row.Scan(&c.ID, &c.ActorID, &c.Handle, &c.Domain, &c.OwnerID, &c.OwnerUsername,
+		&c.Kind, &c.Title, &c.Description, &c.Language, &c.Category, &c.Explicit, &c.AvatarKey, &c.BannerKey,
+		&c.CommentsPolicy, &c.CreatedAt)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &c, nil
+}
+
+// CreateChannel creates a local channel and its Group actor. ErrConflict
+// means the handle is taken by a user or a channel; ErrNotFound that the
+// owner does not exist.
+func (s *Store) CreateChannel(ctx context.Context, nc NewChannel) (*Channel, error) {
+	var id int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var owner int64
+		if err := tx.q.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1`, nc.OwnerID).Scan(&owner); err != nil {
+			return notFound(err)
+		}
+		now := s.utcNow()
+		actorID, err := tx.insertLocalActor(ctx, "Group", nc.Handle, nc.Title, now)
+		if err != nil {
+			return err
+		}
+		return tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, owner_id, kind, title, description, language, category, explicit, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+			actorID, nc.OwnerID, nc.Kind, nc.Title, nc.Description, nc.Language, nc.Category, nc.Explicit, now).Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return scanChannel(s.db.QueryRowContext(ctx, channelSelect+`WHERE c.id = $1`, id))
+}
+
+// LocalChannel finds a local channel by handle.
+func (s *Store) LocalChannel(ctx context.Context, handle string) (*Channel, error) {
+	return scanChannel(s.db.QueryRowContext(ctx, channelSelect+`WHERE a.domain = '' AND a.username = $1`, handle))
+}
+
+// ChannelFilter selects channels for ListChannels.
+type ChannelFilter struct {
+	OwnerID   int64 // 0: any owner
+	LocalOnly bool
+	Limit     int // 0: no limit
+}
+
+// ListChannels returns channels, newest first.
+func (s *Store) ListChannels(ctx context.Context, f ChannelFilter) ([]*Channel, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	rows, err := s.db.QueryContext(ctx, channelSelect+`
+		WHERE ($1 = 0 OR c.owner_id = $1) AND (NOT $2 OR a.domain = '')
+		ORDER BY c.created_at DESC, c.id DESC
+		LIMIT $3`, f.OwnerID, f.LocalOnly, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Channel
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
