@@ -1,0 +1,314 @@
+// Package config is Archipel's one table of options. Each option has a
+// default, a flag, an ARCHIPEL_* environment variable, a config-file key and
+// a validator; flags beat the environment, which beats the file, which beats
+// the default.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/archipel/archipel/store"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	ConfigFile      string
+	Listen          string
+	PublicURL       *url.URL
+	DataDir         string
+	DatabaseURL     string // always set after Load: sqlite:… or postgres://…
+	LogLevel        string
+	LogFormat       string
+	AdminPassword   string
+	SessionTTL      time.Duration
+	JobWorkers      int
+	JobRescueAfter  time.Duration
+	ShutdownTimeout time.Duration
+	NodeName        string
+}
+
+// Option is one row of the table.
+type Option struct {
+	Name    string // flag name and config-file key
+	Default string
+	Accepts string // what values are accepted, for errors and docs
+	Usage   string
+	Secret  bool
+	set     func(c *Config, v string) error
+}
+
+// Env is the option's environment variable.
+func (o Option) Env() string {
+	return "ARCHIPEL_" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_"))
+}
+
+// Options is the table, in the order documented.
+var Options = []Option{
+	{Name: "config", Default: "", Accepts: "a file path", Usage: "optional config file of `key = value` lines (keys are option names)",
+		set: func(c *Config, v string) error { c.ConfigFile = v; return nil }},
+	{Name: "listen", Default: "127.0.0.1:8080", Accepts: "host:port, e.g. 127.0.0.1:8080 or :8080", Usage: "address the HTTP server listens on",
+		set: func(c *Config, v string) error {
+			_, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return err
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return errors.New("bad port")
+			}
+			c.Listen = v
+			return nil
+		}},
+	{Name: "public-url", Default: "http://localhost:8080", Accepts: "an absolute http or https URL without path, e.g. https://hub.example", Usage: "URL at which people and other servers reach this hub",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				return errors.New("bad URL")
+			}
+			u.Path = ""
+			c.PublicURL = u
+			return nil
+		}},
+	{Name: "data-dir", Default: "./data", Accepts: "a directory path", Usage: "directory for the SQLite database and media files",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("empty")
+			}
+			abs, err := filepath.Abs(v)
+			c.DataDir = abs
+			return err
+		}},
+	{Name: "database-url", Default: "", Accepts: "postgres://user:pass@host:5432/db or sqlite:PATH; empty means sqlite:DATA-DIR/archipel.db", Usage: "database to use", Secret: true,
+		set: func(c *Config, v string) error {
+			if v != "" && !store.IsPostgresURL(v) && store.SQLitePath(v) == "" {
+				return errors.New("unknown scheme")
+			}
+			if store.IsPostgresURL(v) {
+				if _, err := url.Parse(v); err != nil {
+					return errors.New("bad URL")
+				}
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+	{Name: "log-level", Default: "info", Accepts: "debug, info, warn or error", Usage: "lowest level of log lines written",
+		set: func(c *Config, v string) error { return oneOf(&c.LogLevel, v, "debug", "info", "warn", "error") }},
+	{Name: "log-format", Default: "text", Accepts: "text or json", Usage: "format of log lines",
+		set: func(c *Config, v string) error { return oneOf(&c.LogFormat, v, "text", "json") }},
+	{Name: "admin-password", Default: "", Accepts: "a password of at least 10 characters, or empty", Usage: "password of the first admin account, created on first start (empty: generate and print one)", Secret: true,
+		set: func(c *Config, v string) error {
+			if v != "" && len([]rune(v)) < 10 {
+				return errors.New("too short")
+			}
+			c.AdminPassword = v
+			return nil
+		}},
+	{Name: "session-ttl", Default: "720h", Accepts: "a duration between 5m and 8760h, e.g. 720h", Usage: "how long a browser stays signed in",
+		set: func(c *Config, v string) error { return duration(&c.SessionTTL, v, 5*time.Minute, 8760*time.Hour) }},
+	{Name: "job-workers", Default: "4", Accepts: "an integer from 1 to 100", Usage: "background jobs run at once by this node",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 100 {
+				return errors.New("out of range")
+			}
+			c.JobWorkers = n
+			return nil
+		}},
+	{Name: "job-rescue-after", Default: "1h", Accepts: "a duration of at least 1s, longer than the longest job", Usage: "when a job left running by another node that vanished is retried",
+		set: func(c *Config, v string) error { return duration(&c.JobRescueAfter, v, time.Second, 0) }},
+	{Name: "shutdown-timeout", Default: "30s", Accepts: "a duration between 1s and 1h", Usage: "how long shutdown waits for requests and running jobs",
+		set: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
+	{Name: "node-name", Default: "", Accepts: "letters, digits, '.', '-' and '_'; empty means the host name", Usage: "name of this node, unique among the nodes sharing a database",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				h, err := os.Hostname()
+				if err != nil || h == "" {
+					h = "archipel"
+				}
+				v = h
+			}
+			if strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" || len(v) > 64 {
+				return errors.New("bad name")
+			}
+			c.NodeName = v
+			return nil
+		}},
+}
+
+func oneOf(dst *string, v string, allowed ...string) error {
+	if !slices.Contains(allowed, v) {
+		return errors.New("not allowed")
+	}
+	*dst = v
+	return nil
+}
+
+func duration(dst *time.Duration, v string, lo, hi time.Duration) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || (hi > 0 && d > hi) {
+		return errors.New("out of range")
+	}
+	*dst = d
+	return nil
+}
+
+// Error is a configuration error; commands exit with status 2 on it.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+// Sources holds the raw values an option may come from.
+type Sources struct {
+	Flags  map[string]string // set flags, by option name
+	Getenv func(string) string
+}
+
+// Source tells where an option's effective value came from.
+type Source string
+
+// Loaded is the configuration with the origin of each value.
+type Loaded struct {
+	Config
+	From map[string]Source // option name → "default", "file F", "env X", "flag --x"
+	Raw  map[string]string
+}
+
+// Load builds the configuration from the sources, validating every value.
+func Load(src Sources) (*Loaded, error) {
+	if src.Getenv == nil {
+		src.Getenv = os.Getenv
+	}
+	raw := map[string]string{}
+	from := map[string]Source{}
+	for _, o := range Options {
+		raw[o.Name], from[o.Name] = o.Default, "default"
+	}
+	apply := func(name, v string, s Source) {
+		raw[name], from[name] = v, s
+	}
+	// The config file's own location can only come from a flag or the environment.
+	cfgFile, cfgFrom := raw["config"], from["config"]
+	if v, ok := lookupEnv(src.Getenv, Options[0].Env()); ok {
+		cfgFile, cfgFrom = v, Source("env "+Options[0].Env())
+	}
+	if v, ok := src.Flags["config"]; ok {
+		cfgFile, cfgFrom = v, "flag --config"
+	}
+	if cfgFile != "" {
+		kv, err := readFile(cfgFile)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range kv {
+			apply(k, v, Source("file "+cfgFile))
+		}
+	}
+	apply("config", cfgFile, cfgFrom)
+	for _, o := range Options[1:] {
+		if v, ok := lookupEnv(src.Getenv, o.Env()); ok {
+			apply(o.Name, v, Source("env "+o.Env()))
+		}
+		if v, ok := src.Flags[o.Name]; ok {
+			apply(o.Name, v, Source("flag --"+o.Name))
+		}
+	}
+	l := &Loaded{From: from, Raw: raw}
+	for _, o := range Options {
+		if err := o.set(&l.Config, raw[o.Name]); err != nil {
+			return nil, &Error{fmt.Sprintf("invalid value %q for %s (from %s): accepts %s", display(o, raw[o.Name]), o.Name, from[o.Name], o.Accepts)}
+		}
+	}
+	if l.DatabaseURL == "" {
+		l.DatabaseURL = "sqlite:" + filepath.Join(l.DataDir, "archipel.db")
+	}
+	return l, nil
+}
+
+func display(o Option, v string) string {
+	if o.Secret && o.Name != "database-url" {
+		return "REDACTED"
+	}
+	return store.Redact(v)
+}
+
+func lookupEnv(getenv func(string) string, k string) (string, bool) {
+	v := getenv(k)
+	return v, v != ""
+}
+
+func readFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{fmt.Sprintf("cannot read config file: %v", err)}
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if uq, err := strconv.Unquote(v); err == nil {
+			v = uq
+		}
+		if !ok || k == "" {
+			return nil, &Error{fmt.Sprintf("%s:%d: expected `key = value`", path, n)}
+		}
+		if k == "config" || !slices.ContainsFunc(Options, func(o Option) bool { return o.Name == k }) {
+			return nil, &Error{fmt.Sprintf("%s:%d: unknown option %q", path, n, k)}
+		}
+		out[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &Error{fmt.Sprintf("cannot read config file %s: %v", path, err)}
+	}
+	return out, nil
+}
+
+// Bind registers every option as a flag on fs; the values given are
+// collected into flags, for Sources.
+func Bind(fs *flag.FlagSet, flags map[string]string) {
+	for _, o := range Options {
+		usage := fmt.Sprintf("%s (%s; env %s)", o.Usage, o.Accepts, o.Env())
+		fs.Func(o.Name, usage, func(v string) error {
+			flags[o.Name] = v
+			return nil
+		})
+	}
+}
+
+// Effective returns name = value lines with secrets redacted, as the config
+// command prints them.
+func (l *Loaded) Effective() []string {
+	var out []string
+	for _, o := range Options {
+		v := l.Raw[o.Name]
+		switch o.Name {
+		case "database-url":
+			v = store.Redact(l.DatabaseURL)
+		case "data-dir":
+			v = l.DataDir
+		case "node-name":
+			v = l.NodeName
+		}
+		if o.Secret && o.Name != "database-url" && v != "" {
+			v = "REDACTED"
+		}
+		out = append(out, fmt.Sprintf("%-17s = %-40s # %s", o.Name, strconv.Quote(v), l.From[o.Name]))
+	}
+	return out
+}
