@@ -161,10 +161,12 @@ func pgMessage(err error) error {
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {
 		if inner := errors.Unwrap(connErr); inner != nil {
-			return inner
+			err = inner
 		}
 	}
-	return err
+	// pgx joins one error per attempt (with and without TLS): one is enough.
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(first)
 }
 
 func sqliteMessage(err error) error {

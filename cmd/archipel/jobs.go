@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/jobs"
+	"github.com/archipel/archipel/store"
+)
+
+// registerWorkers is the one place where every job kind is registered.
+// Each package defines its job arguments and worker; this composition root
+// gives them their dependencies.
+func registerWorkers(s *store.Store) (*river.Workers, []*river.PeriodicJob) {
+	w := river.NewWorkers()
+	river.AddWorker(w, &jobs.ProbeWorker{Store: s})
+	river.AddWorker(w, &accounts.SessionCleanupWorker{Store: s})
+
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return accounts.SessionCleanupArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	return w, periodic
+}
+
+// newRunner builds the job runner; work says whether this process works jobs
+// (serve) or only inserts them (command-line tools).
+func (e *env) newRunner(s *store.Store, work bool) (*jobs.Runner, error) {
+	w, periodic := registerWorkers(s)
+	node := e.cfg.NodeName
+	if !work {
+		// River client IDs must be unique among live processes.
+		node = fmt.Sprintf("%s-cli-%d", node, time.Now().UnixNano())
+	}
+	return jobs.New(s, w, jobs.Config{
+		NodeName:        node,
+		Workers:         e.cfg.JobWorkers,
+		RescueAfter:     e.cfg.JobRescueAfter,
+		ShutdownTimeout: e.cfg.ShutdownTimeout,
+		Logger:          e.logger(),
+		Periodic:        periodic,
+		Work:            work,
+	})
+}
+
+func jobsCommand() *command {
+	var sleep time.Duration
+	var wait bool
+	var timeout time.Duration
+	return &command{
+		name:    "jobs",
+		summary: "inspect the background job queue",
+		subs: []*command{{
+			name: "probe", summary: "queue a diagnostic job and (with --wait) see it done",
+			help: `Queues a job that sleeps, then records that it ran. With --wait, waits until a
+running 'archipel serve' has worked it and prints its attempts: a quick check
+that the queue works, even across restarts.`,
+			flags: func(fs *flag.FlagSet) {
+				fs.DurationVar(&sleep, "sleep", 0, "how long the job works")
+				fs.BoolVar(&wait, "wait", false, "wait for the job to complete")
+				fs.DurationVar(&timeout, "timeout", 2*time.Minute, "how long --wait waits")
+			},
+			run: func(ctx context.Context, e *env, args []string) error {
+				if len(args) != 0 {
+					return usagef("unexpected arguments %q", args)
+				}
+				s, err := e.openStore(ctx)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				r, err := e.newRunner(s, false)
+				if err != nil {
+					return err
+				}
+				b := make([]byte, 8)
+				rand.Read(b)
+				token := hex.EncodeToString(b)
+				id, err := r.Insert(ctx, jobs.ProbeArgs{Token: token, Sleep: sleep}, nil)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "queued probe job %d (token %s)\n", id, token)
+				if !wait {
+					return nil
+				}
+				ctx, cancel := context.WithTimeout(ctx, timeout)
+				defer cancel()
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					if p, err := s.Probe(ctx, token); err == nil && p.CompletedAt != nil {
+						fmt.Fprintf(e.stdout, "probe job %d completed after %d attempt(s)\n", id, p.Attempts)
+						return nil
+					}
+					select {
+					case <-ctx.Done():
+						return fmt.Errorf("probe job %d not completed within %s: is 'archipel serve' running on this database?", id, timeout)
+					case <-tick.C:
+					}
+				}
+			},
+		}},
+	}
+}
