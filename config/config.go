@@ -312,3 +312,17 @@ func (l *Loaded) Effective() []string {
 	}
 	return out
 }
+
+// MarkdownTable renders the option table as README.md documents it.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Flag | Environment | Default | Accepts | What it does |\n|---|---|---|---|---|\n")
+	for _, o := range Options {
+		def := o.Default
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(&b, "| `--%s` | `%s` | `%s` | %s | %s |\n", o.Name, o.Env(), def, strings.ReplaceAll(o.Accepts, "|", "\\|"), o.Usage)
+	}
+	return b.String()
+}

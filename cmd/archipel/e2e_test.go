@@ -44,12 +44,12 @@ func TestMain(m *testing.M) {
 
 // hub is one data directory and database, shared by the commands of a test.
 type hub struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	dbURL   string
 }
 
-func newHub(t *testing.T, e store.Engine) *hub {
+func newHub(t testing.TB, e store.Engine) *hub {
 	return &hub{t: t, dataDir: t.TempDir(), dbURL: storetest.URL(t, e)}
 }
 
@@ -152,7 +152,7 @@ func (s *server) log() string {
 	return s.logs.String()
 }
 
-func (s *server) wait(t *testing.T) error {
+func (s *server) wait(t testing.TB) error {
 	t.Helper()
 	select {
 	case err := <-s.done:
