@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/store"
+)
+
+// channelForm is the data of the new-channel form: what the person typed,
+// as typed, and the errors by field name ("" for an error of no field).
+type channelForm struct {
+	Input  accounts.ChannelInput
+	Errors map[string]string
+
+	MaxHandle int
+	MaxTitle  int
+}
+
+func newChannelForm(in accounts.ChannelInput) *channelForm {
+	return &channelForm{Input: in, Errors: map[string]string{}, MaxHandle: accounts.MaxHandleLength, MaxTitle: accounts.MaxTitleLength}
+}
+
+// handleChannelNew shows the empty new-channel form.
+func (s *server) handleChannelNew(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.requireChannelCreator(w, r); !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "channel_new", "New channel", newChannelForm(accounts.ChannelInput{Kind: store.KindVideo}))
+}
+
+// requireChannelCreator lets through creators and admins. It sends
+// anonymous visitors to sign in and shows others a 403 page.
+func (s *server) requireChannelCreator(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
+	user, err := s.currentUser(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return nil, false
+	}
+	if user == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape("/channels/new"), http.StatusSeeOther)
+		return nil, false
+	}
+	if !canCreateChannel(user) {
+		s.renderError(w, r, http.StatusForbidden, "Not allowed",
+			"Only creators and admins can create channels. Ask an admin of this hub if you need one.")
+		return nil, false
+	}
+	return user, true
+}

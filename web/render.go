@@ -1,0 +1,133 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/archipel/archipel/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageNames are the pages, each templates/NAME.html defining "content"
+// inside templates/layout.html.
+var pageNames = []string{"home", "login", "channel_new", "channel", "error"}
+
+// view is what every page template receives.
+type view struct {
+	Hub              string
+	Title            string
+	Path             string
+	User             *store.User
+	CanCreateChannel bool
+	CSRFToken        string
+	Version          string
+	StyleURL         string
+	Page             any // the page's own data
+}
+
+var templateFuncs = template.FuncMap{
+	"kindLabel": func(kind string) string {
+		switch kind {
+		case store.KindVideo:
+			return "Video"
+		case store.KindPodcast:
+			return "Podcast"
+		}
+		return kind
+	},
+}
+
+// loadTemplates parses every page once, each in its own set with the layout.
+func (s *server) loadTemplates() error {
+	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("web: parse layout: %w", err)
+	}
+	s.pages = make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("web: parse page %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// render executes a page into a buffer, then writes it with status. A
+// template error gives a 500 page instead of half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, page any) {
+	user, err := s.currentUser(r)
+	if err != nil {
+		// The page is still useful without the header's account links.
+		s.state(r).logger.Error("cannot read the session", "error", err)
+	}
+	v := view{
+		Hub:              hubName,
+		Title:            title,
+		Path:             r.URL.Path,
+		User:             user,
+		CanCreateChannel: canCreateChannel(user),
+		CSRFToken:        s.csrfToken(w, r),
+		Version:          s.version,
+		StyleURL:         s.styleURL,
+		Page:             page,
+	}
+	var buf bytes.Buffer
+	if t, ok := s.pages[name]; ok {
+		err = t.ExecuteTemplate(&buf, "layout", v)
+	} else {
+		err = fmt.Errorf("no page template %q", name)
+	}
+	if err != nil {
+		s.state(r).logger.Error("cannot render a page", "page", name, "error", err)
+		if name == "error" {
+			http.Error(w, "Internal server error", http.StatusInternalServerError)
+			return
+		}
+		s.renderServerError(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// errorPage is the data of the error template.
+type errorPage struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// renderError shows a friendly error page.
+func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	s.render(w, r, status, "error", heading, errorPage{Status: status, Heading: heading, Message: message})
+}
+
+func (s *server) renderNotFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound, "Page not found",
+		"There is nothing at this address. It may have been mistyped, or what was here has been removed.")
+}
+
+func (s *server) renderServerError(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The server could not show this page. The problem has been logged; please try again in a moment.")
+}
+
+// serverError logs err and shows the 500 page.
+func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.state(r).logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	s.renderServerError(w, r)
+}
