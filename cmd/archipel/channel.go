@@ -32,21 +32,13 @@ names: letters a-z, digits and underscores, at most 30.
 					fs.StringVar(&description, "description", "", "description")
 					fs.StringVar(&language, "language", "", "language code, e.g. en or fr")
 				},
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 1 {
-						return usagef("expected one HANDLE, got %d arguments", len(args))
-					}
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					if owner == "" || kind == "" {
 						return usagef("--owner and --kind are required")
 					}
 					if err := accounts.CheckKind(kind); err != nil {
 						return usagef("%v", err)
 					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
 					u, err := s.UserByUsername(ctx, strings.ToLower(owner))
 					if err != nil {
 						return noUser(owner, err)
@@ -59,20 +51,12 @@ names: letters a-z, digits and underscores, at most 30.
 					}
 					fmt.Fprintf(e.stdout, "created %s channel %s: %s/c/%s\n", c.Kind, c.Handle, e.cfg.PublicURL, c.Handle)
 					return nil
-				},
+				}),
 			},
 			{
 				name: "list", summary: "list local channels",
 				flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 0 {
-						return usagef("unexpected arguments %q", args)
-					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					chans, err := s.ListChannels(ctx, store.ChannelFilter{LocalOnly: true})
 					if err != nil {
 						return err
@@ -98,7 +82,7 @@ names: letters a-z, digits and underscores, at most 30.
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Handle, c.Kind, c.OwnerUsername, c.Title)
 					}
 					return tw.Flush()
-				},
+				}),
 			},
 		},
 	}

@@ -336,6 +336,8 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"bad duration", []string{"ARCHIPEL_SESSION_TTL=forever"}, "", []string{"version"}, 2, "session-ttl"},
 		{"unknown command", nil, "", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"unknown flag", nil, "", []string{"user", "list", "--colour"}, 2, "flag provided but not defined: -colour"},
+		{"missing argument", nil, "", []string{"user", "set-role", "bob"}, 2, "expected 2 argument(s) NAME ROLE"},
+		{"extra argument", nil, "", []string{"migrate", "now"}, 2, `expected 0 argument(s) , got ["now"]`},
 		{"missing role", nil, "", []string{"user", "create", "bob"}, 2, "--role is required"},
 		{"bad role", nil, "", []string{"user", "create", "bob", "--role", "king"}, 2, "role: must be one of admin, curator, creator"},
 		{"short password", nil, "short\n", []string{"user", "create", "bob", "--role", "creator", "--password-stdin"}, 2, "at least 10 characters"},

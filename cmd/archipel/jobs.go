@@ -68,15 +68,7 @@ that the queue works, even across restarts.`,
 				fs.BoolVar(&wait, "wait", false, "wait for the job to complete")
 				fs.DurationVar(&timeout, "timeout", 2*time.Minute, "how long --wait waits")
 			},
-			run: func(ctx context.Context, e *env, args []string) error {
-				if len(args) != 0 {
-					return usagef("unexpected arguments %q", args)
-				}
-				s, err := e.openStore(ctx)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
+			run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 				r, err := e.newRunner(s, false)
 				if err != nil {
 					return err
@@ -107,7 +99,7 @@ that the queue works, even across restarts.`,
 					case <-tick.C:
 					}
 				}
-			},
+			}),
 		}},
 	}
 }

@@ -41,7 +41,7 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // command is one subcommand.
 type command struct {
 	name    string
-	args    string // synopsis of the arguments
+	args    string // the positional arguments, e.g. "NAME ROLE"; run gets exactly these
 	summary string
 	help    string // longer text for -h
 	flags   func(fs *flag.FlagSet)
@@ -140,7 +140,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "archipel: %v\n", err)
 		return exitUsage
 	}
-	err = cmd.run(ctx, e, positional)
+	if want := strings.Fields(cmd.args); len(positional) != len(want) {
+		err = usagef("expected %d argument(s) %s, got %q", len(want), cmd.args, positional)
+	} else {
+		err = cmd.run(ctx, e, positional)
+	}
 	var ue *usageError
 	var ce *config.Error
 	var fe *accounts.FieldError
@@ -267,6 +271,19 @@ func (e *env) logger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// withStore adapts a command that works on the hub's database: it opens
+// (and migrates) it first and closes it after.
+func withStore(fn func(ctx context.Context, e *env, s *store.Store, args []string) error) func(context.Context, *env, []string) error {
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return fn(ctx, e, s, args)
+	}
 }
 
 // openStore opens the configured database and applies pending migrations,

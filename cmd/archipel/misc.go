@@ -14,22 +14,14 @@ func migrateCommand() *command {
 		name: "migrate", summary: "apply database migrations and exit",
 		help: `Applies the embedded migrations not yet applied, then River's. Running it
 again is harmless; serve does the same at start.`,
-		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 			v, err := s.SchemaVersion(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s database %s is at schema version %d\n", s.Engine(), s.Where(), v)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -39,9 +31,6 @@ func configCommand() *command {
 		help: `Prints each option's effective value and where it came from: a flag, an
 ARCHIPEL_* variable, the config file or the default. Passwords are redacted.`,
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usagef("unexpected arguments %q", args)
-			}
 			fmt.Fprintln(e.stdout, strings.Join(e.cfg.Effective(), "\n"))
 			return nil
 		},
@@ -52,9 +41,6 @@ func versionCommand() *command {
 	return &command{
 		name: "version", summary: "print the version",
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) != 0 {
-				return usagef("unexpected arguments %q", args)
-			}
 			v, _ := store.Migrations()
 			fmt.Fprintf(e.stdout, "archipel %s (%s, %s/%s, schema %d)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, len(v))
 			return nil

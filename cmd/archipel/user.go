@@ -35,10 +35,7 @@ a password is generated and printed once.
 					fs.StringVar(&email, "email", "", "e-mail address")
 					fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input")
 				},
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 1 {
-						return usagef("expected one NAME, got %d arguments", len(args))
-					}
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					if role == "" {
 						return usagef("--role is required: admin, curator or creator")
 					}
@@ -49,11 +46,6 @@ a password is generated and printed once.
 					if err != nil {
 						return err
 					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
 					u, err := (&accounts.Service{Store: s}).CreateUser(ctx, args[0], role, email, pw)
 					if err != nil {
 						return err
@@ -63,20 +55,12 @@ a password is generated and printed once.
 						fmt.Fprintf(e.stdout, "password: %s\n", pw)
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				name: "list", summary: "list accounts",
 				flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 0 {
-						return usagef("unexpected arguments %q", args)
-					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					users, err := s.ListUsers(ctx)
 					if err != nil {
 						return err
@@ -106,29 +90,21 @@ a password is generated and printed once.
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Role, u.CreatedAt.Local().Format("2006-01-02 15:04"), last)
 					}
 					return tw.Flush()
-				},
+				}),
 			},
 			{
 				name: "set-role", args: "NAME ROLE", summary: "change an account's role",
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 2 {
-						return usagef("expected NAME ROLE")
-					}
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					if err := accounts.CheckRole(args[1]); err != nil {
 						return usagef("%v", err)
 					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
 					name := strings.ToLower(args[0])
 					if err := s.SetUserRole(ctx, name, args[1]); err != nil {
 						return noUser(name, err)
 					}
 					fmt.Fprintf(e.stdout, "%s is now %s\n", name, args[1])
 					return nil
-				},
+				}),
 			},
 			{
 				name: "reset-password", args: "NAME", summary: "set a new password and sign the account out everywhere",
@@ -136,19 +112,11 @@ a password is generated and printed once.
 				flags: func(fs *flag.FlagSet) {
 					fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input")
 				},
-				run: func(ctx context.Context, e *env, args []string) error {
-					if len(args) != 1 {
-						return usagef("expected one NAME")
-					}
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					pw, generated, err := e.password(pwStdin)
 					if err != nil {
 						return err
 					}
-					s, err := e.openStore(ctx)
-					if err != nil {
-						return err
-					}
-					defer s.Close()
 					name := strings.ToLower(args[0])
 					if err := (&accounts.Service{Store: s}).SetPassword(ctx, name, pw); err != nil {
 						return noUser(name, err)
@@ -158,7 +126,7 @@ a password is generated and printed once.
 						fmt.Fprintf(e.stdout, "password: %s\n", pw)
 					}
 					return nil
-				},
+				}),
 			},
 		},
 	}
