@@ -36,6 +36,15 @@ type Config struct {
 	JobRescueAfter  time.Duration
 	ShutdownTimeout time.Duration
 	NodeName        string
+
+	TranscodeWorkers int
+	TranscodeThreads int
+	MaxUploadSize    int64
+	MaxDuration      time.Duration
+	MaxPixels        int64
+	UploadExpiry     time.Duration
+	FFmpeg           string
+	FFprobe          string
 }
 
 // Option is one row of the table.
@@ -144,6 +153,80 @@ var Options = []Option{
 			c.NodeName = v
 			return nil
 		}},
+	{Name: "transcode-workers", Default: "1", Accepts: "an integer from 1 to 16", Usage: "transcoding jobs run at once by this node",
+		set: func(c *Config, v string) error { return intIn(&c.TranscodeWorkers, v, 1, 16) }},
+	{Name: "transcode-threads", Default: "0", Accepts: "an integer from 0 to 64; 0 means one less than the CPUs", Usage: "threads each ffmpeg may use",
+		set: func(c *Config, v string) error { return intIn(&c.TranscodeThreads, v, 0, 64) }},
+	{Name: "max-upload-size", Default: "4G", Accepts: "a size such as 500M, 4G or a number of bytes, at least 1M", Usage: "largest file a creator may upload",
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil || n < 1<<20 {
+				return errors.New("bad size")
+			}
+			c.MaxUploadSize = n
+			return nil
+		}},
+	{Name: "max-duration", Default: "4h", Accepts: "a duration between 1s and 24h", Usage: "longest video or episode accepted",
+		set: func(c *Config, v string) error { return duration(&c.MaxDuration, v, time.Second, 24*time.Hour) }},
+	{Name: "max-pixels", Default: "8294400", Accepts: "a number of pixels per frame, e.g. 8294400 for 3840×2160", Usage: "largest video frame accepted",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 64*64 {
+				return errors.New("bad number")
+			}
+			c.MaxPixels = n
+			return nil
+		}},
+	{Name: "upload-expiry", Default: "24h", Accepts: "a duration between 1m and 720h", Usage: "when an unfinished upload is removed",
+		set: func(c *Config, v string) error { return duration(&c.UploadExpiry, v, time.Minute, 720*time.Hour) }},
+	{Name: "ffmpeg", Default: "ffmpeg", Accepts: "a command name or path", Usage: "the ffmpeg program",
+		set: func(c *Config, v string) error { return nonEmpty(&c.FFmpeg, v) }},
+	{Name: "ffprobe", Default: "ffprobe", Accepts: "a command name or path", Usage: "the ffprobe program",
+		set: func(c *Config, v string) error { return nonEmpty(&c.FFprobe, v) }},
+}
+
+func intIn(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return errors.New("out of range")
+	}
+	*dst = n
+	return nil
+}
+
+func nonEmpty(dst *string, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty")
+	}
+	*dst = v
+	return nil
+}
+
+// parseSize reads 123, 500K, 500M, 4G or 1T (powers of 1024).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(strings.ToUpper(v))
+	v = strings.TrimSuffix(strings.TrimSuffix(v, "B"), "I")
+	mult := int64(1)
+	if n := len(v); n > 0 {
+		switch v[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			v = v[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, errors.New("bad size")
+	}
+	return n * mult, nil
 }
 
 func oneOf(dst *string, v string, allowed ...string) error {

@@ -92,7 +92,15 @@ func TestREADMEDocumentsEveryOption(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatalf("README.md lacks the %q … %q markers", begin, end)
 	}
-	if want := MarkdownTable(); table != want {
-		t.Fatalf("README.md's option table is out of date; replace it with:\n%s", want)
+	want := MarkdownTable()
+	if table != want && os.Getenv("ARCHIPEL_UPDATE_README") != "" {
+		updated := strings.Replace(string(readme), begin+table+end, begin+want+end, 1)
+		if err := os.WriteFile("../README.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if table != want {
+		t.Fatalf("README.md's option table is out of date: run ARCHIPEL_UPDATE_README=1 go test ./config, or paste:\n%s", want)
 	}
 }

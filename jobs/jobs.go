@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/archipel/archipel/store"
 )
@@ -28,14 +29,18 @@ type Queue interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error)
 	// InsertTx enqueues a job that exists only if tx commits.
 	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+	// Cancel cancels a job: a running one sees its context cancelled, a
+	// queued one never runs. A finished or unknown job is not an error.
+	Cancel(ctx context.Context, jobID int64) error
 }
 
 // Config tunes the job runner.
 type Config struct {
-	NodeName        string        // River client ID; unique among live nodes
-	Workers         int           // jobs run at once on the default queue
-	RescueAfter     time.Duration // when jobs left running by a vanished node are retried
-	ShutdownTimeout time.Duration // how long Stop waits for running jobs
+	NodeName        string         // River client ID; unique among live nodes
+	Workers         int            // jobs run at once on the default queue
+	Queues          map[string]int // other queues and how many jobs each runs at once
+	RescueAfter     time.Duration  // when jobs left running by a vanished node are retried
+	ShutdownTimeout time.Duration  // how long Stop waits for running jobs
 	Logger          *slog.Logger
 	Periodic        []*river.PeriodicJob
 	Work            bool // false: insert only (command-line tools)
@@ -89,6 +94,9 @@ func New(s *store.Store, workers *river.Workers, cfg Config) (*Runner, error) {
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		for name, n := range cfg.Queues {
+			rc.Queues[name] = river.QueueConfig{MaxWorkers: n}
+		}
 		rc.PeriodicJobs = cfg.Periodic
 	}
 	var c client
@@ -126,6 +134,14 @@ func (c *riverClient[TTx]) Insert(ctx context.Context, args river.JobArgs, opts 
 		return 0, err
 	}
 	return res.Job.ID, nil
+}
+
+func (c *riverClient[TTx]) Cancel(ctx context.Context, jobID int64) error {
+	_, err := c.Client.JobCancel(ctx, jobID)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func (c *riverClient[TTx]) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {

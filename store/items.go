@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"time"
+)
+
+// Item kinds and states.
+const (
+	ItemVideo   = "video"
+	ItemEpisode = "episode"
+
+	StateDraft      = "draft"
+	StateProcessing = "processing"
+	StatePublished  = "published"
+	StateFailed     = "failed"
+)
+
+// Item is a video or an episode, local or remote.
+type Item struct {
+	ID               int64
+	PublicID         string
+	ChannelID        int64
+	ChannelHandle    string
+	ChannelTitle     string
+	OwnerID          int64
+	Kind             string
+	State            string
+	Title            string
+	Description      string
+	Language         string
+	Licence          string
+	Sensitive        bool
+	Duration         time.Duration
+	CommentsPolicy   string
+	OriginURI        string
+	PublishWhenReady bool
+	Progress         int
+	ErrorTail        string
+	JobID            int64
+	SourceName       string
+	PublishedAt      *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// MediaFile is one stored or remote file of an item.
+type MediaFile struct {
+	ID         int64
+	ItemID     int64
+	Rendition  string
+	MimeType   string
+	Size       int64
+	SHA256     string
+	StorageKey string
+	RemoteURL  string
+	Width      int
+	Height     int
+	FPS        int
+	Bitrate    int64
+	CreatedAt  time.Time
+}
+
+const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title, COALESCE(c.owner_id, 0),
+	i.kind, i.state, i.title, i.description, i.language, i.licence, i.sensitive, i.duration_ms,
+	i.comments_policy, COALESCE(i.origin_uri, ''), i.publish_when_ready, i.progress, i.error_tail, i.job_id,
+	i.source_name, i.published_at, i.created_at, i.updated_at
+	FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id `
+
+func scanItem(row interface{ Scan(...any) error }) (*Item, error) {
+	var it Item
+	var ms int64
+	var pub sql.NullTime
+	err := row.Scan(&it.ID, &it.PublicID, &it.ChannelID, &it.ChannelHandle, &it.ChannelTitle, &it.OwnerID,
+		&it.Kind, &it.State, &it.Title, &it.Description, &it.Language, &it.Licence, &it.Sensitive, &ms,
+		&it.CommentsPolicy, &it.OriginURI, &it.PublishWhenReady, &it.Progress, &it.ErrorTail, &it.JobID,
+		&it.SourceName, &pub, &it.CreatedAt, &it.UpdatedAt)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	it.Duration = time.Duration(ms) * time.Millisecond
+	if pub.Valid {
+		it.PublishedAt = &pub.Time
+	}
+	return &it, nil
+}
+
+// NewItem holds what creating a local item needs.
+type NewItem struct {
+	PublicID         string // NewPublicID() when empty
+	ChannelID        int64
+	Kind             string
+	Title            string
+	Description      string
+	Duration         time.Duration
+	PublishWhenReady bool
+	SourceName       string
+}
+
+const publicIDAlphabet = "abcdefghijkmnopqrstuvwxyz23456789"
+
+// NewPublicID returns 12 random characters (about 60 bits) for item URLs.
+func NewPublicID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	for i := range b {
+		b[i] = publicIDAlphabet[int(b[i])%len(publicIDAlphabet)]
+	}
+	return string(b)
+}
+
+// CreateItem inserts a local item in the processing state.
+func (tx *Tx) CreateItem(ctx context.Context, ni NewItem) (*Item, error) {
+	now := tx.s.utcNow()
+	if ni.PublicID == "" {
+		ni.PublicID = NewPublicID()
+	}
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO items (public_id, channel_id, kind, state, title, description, duration_ms,
+			publish_when_ready, source_name, created_at, updated_at)
+		VALUES ($1, $2, $3, 'processing', $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+		ni.PublicID, ni.ChannelID, ni.Kind, ni.Title, ni.Description, ni.Duration.Milliseconds(),
+		ni.PublishWhenReady, ni.SourceName, now).Scan(&id)
+	if err != nil {
+		return nil, err
+	}
+	return scanItem(tx.q.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, id))
+}
+
+// SetItemJob records the job transcoding an item.
+func (tx *Tx) SetItemJob(ctx context.Context, itemID, jobID int64) error {
+	return execOne(ctx, tx.q, `UPDATE items SET job_id = $1 WHERE id = $2`, jobID, itemID)
+}
+
+// ItemByPublicID finds an item by the id in its URL.
+func (s *Store) ItemByPublicID(ctx context.Context, publicID string) (*Item, error) {
+	return scanItem(s.db.QueryRowContext(ctx, itemSelect+`WHERE i.public_id = $1`, publicID))
+}
+
+// ItemByID finds an item by row id.
+func (s *Store) ItemByID(ctx context.Context, id int64) (*Item, error) {
+	return scanItem(s.db.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, id))
+}
+
+// ItemFilter selects items for ListItems.
+type ItemFilter struct {
+	ChannelID     int64 // 0: any
+	PublishedOnly bool
+	Limit         int
+}
+
+// ListItems returns items, newest first.
+func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]*Item, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, itemSelect+`
+		WHERE ($1 = 0 OR i.channel_id = $1) AND (NOT $2 OR i.state = 'published')
+		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $3`, f.ChannelID, f.PublishedOnly, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// SetItemProgress records transcoding progress (0–100).
+func (s *Store) SetItemProgress(ctx context.Context, itemID int64, pct int) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE items SET progress = $1 WHERE id = $2 AND state = 'processing'`, pct, itemID)
+	return err
+}
+
+// FailItem marks an item failed with the tail of the tool's error output.
+func (s *Store) FailItem(ctx context.Context, itemID int64, tail string) error {
+	return s.execOne(ctx, `UPDATE items SET state = 'failed', error_tail = $1, updated_at = $2 WHERE id = $3`, tail, s.utcNow(), itemID)
+}
+
+// RetryItem puts a failed item back to processing, in tx with its new job.
+func (tx *Tx) RetryItem(ctx context.Context, itemID int64) error {
+	return execOne(ctx, tx.q, `UPDATE items SET state = 'processing', progress = 0, error_tail = '', updated_at = $1
+		WHERE id = $2 AND state = 'failed'`, tx.s.utcNow(), itemID)
+}
+
+// PublishItem publishes a draft item.
+func (s *Store) PublishItem(ctx context.Context, itemID int64) error {
+	now := s.utcNow()
+	return s.execOne(ctx, `UPDATE items SET state = 'published', published_at = COALESCE(published_at, $1), updated_at = $1
+		WHERE id = $2 AND state = 'draft'`, now, itemID)
+}
+
+// FinishItem replaces an item's renditions with files (the source row, if
+// any, stays) and leaves processing: published if it was asked for, else
+// draft. It returns the storage keys of the replaced files, for deletion.
+func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Duration, files []MediaFile) (old []string, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		var state string
+		if err := tx.q.QueryRowContext(ctx, `SELECT state FROM items WHERE id = $1`, itemID).Scan(&state); err != nil {
+			return notFound(err)
+		}
+		if state != StateProcessing {
+			return ErrNotFound // deleted, retried or finished meanwhile
+		}
+		rows, err := tx.q.QueryContext(ctx, `SELECT storage_key FROM media_files WHERE item_id = $1 AND rendition <> 'source' AND storage_key <> ''`, itemID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			old = append(old, k)
+		}
+		rows.Close()
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM media_files WHERE item_id = $1 AND rendition <> 'source'`, itemID); err != nil {
+			return err
+		}
+		now := s.utcNow()
+		for _, f := range files {
+			if err := tx.insertMediaFile(ctx, itemID, f, now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.q.ExecContext(ctx, `UPDATE items SET
+			state = CASE WHEN publish_when_ready THEN 'published' ELSE 'draft' END,
+			published_at = CASE WHEN publish_when_ready THEN COALESCE(published_at, $1) ELSE published_at END,
+			progress = 100, error_tail = '', duration_ms = $2, updated_at = $1 WHERE id = $3`, now, duration.Milliseconds(), itemID)
+		return err
+	})
+	return old, err
+}
+
+// AddMediaFile records one file of an item (the source, at upload).
+func (tx *Tx) AddMediaFile(ctx context.Context, itemID int64, f MediaFile) error {
+	return tx.insertMediaFile(ctx, itemID, f, tx.s.utcNow())
+}
+
+func (tx *Tx) insertMediaFile(ctx context.Context, itemID int64, f MediaFile, now time.Time) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO media_files (item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url,
+			width, height, fps, bitrate, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		itemID, f.Rendition, f.MimeType, f.Size, f.SHA256, f.StorageKey, f.RemoteURL, f.Width, f.Height, f.FPS, f.Bitrate, now)
+	return err
+}
+
+const mediaFileColumns = `id, item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url, width, height, fps, bitrate, created_at`
+
+func scanMediaFile(row interface{ Scan(...any) error }) (*MediaFile, error) {
+	var f MediaFile
+	err := row.Scan(&f.ID, &f.ItemID, &f.Rendition, &f.MimeType, &f.Size, &f.SHA256, &f.StorageKey, &f.RemoteURL,
+		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.CreatedAt)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &f, nil
+}
+
+// MediaFiles lists an item's files, largest video first.
+func (s *Store) MediaFiles(ctx context.Context, itemID int64) ([]*MediaFile, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE item_id = $1
+		ORDER BY height DESC, bitrate DESC, rendition`, itemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*MediaFile
+	for rows.Next() {
+		f, err := scanMediaFile(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// MediaFileByKey finds a stored file by its storage key.
+func (s *Store) MediaFileByKey(ctx context.Context, key string) (*MediaFile, error) {
+	return scanMediaFile(s.db.QueryRowContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE storage_key = $1`, key))
+}
+
+// DeleteItem removes an item and its rows, returning its files' storage keys.
+func (s *Store) DeleteItem(ctx context.Context, itemID int64) (keys []string, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		rows, err := tx.q.QueryContext(ctx, `SELECT storage_key FROM media_files WHERE item_id = $1 AND storage_key <> ''`, itemID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		return execOne(ctx, tx.q, `DELETE FROM items WHERE id = $1`, itemID)
+	})
+	return keys, err
+}
