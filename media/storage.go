@@ -405,3 +405,7 @@ func randomHex(n int) string {
 	rand.Read(b) // never fails (crypto/rand panics on failure)
 	return hex.EncodeToString(b)
 }
+
+// Path is the file system path of key, for tools such as ffmpeg that read
+// files by name. Other storages lack it, and their callers copy the file.
+func (s *LocalStorage) Path(key string) (string, error) { return s.path(key) }
