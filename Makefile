@@ -30,12 +30,21 @@ test:
 	echo "== store suite" && $(GO) test -race -count=1 -v ./store/... | grep -E '^(\s*--- |ok|FAIL|PASS|panic)' && \
 	echo "== everything else" && $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/store')
 
-# Start-up time and idle memory of the real binary, against their goals.
+# Start-up time and idle memory of the real binary, the one-pass ladder
+# against one ffmpeg per rung, and range serving against nginx (when nginx
+# is installed), each against its goal.
 bench:
-	@$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee bench.out | grep '^Benchmark' ; \
-	echo; printf '%-34s %10s %8s %8s\n' "measure (SQLite)" "measured" "goal" "ratio"; \
-	awk '/ms\/start/ { for (i=1;i<=NF;i++) if ($$(i+1)=="ms/start") printf "%-34s %7.1f ms %5d ms %8.2f\n", $$1, $$i, 300, $$i/300 } \
-	     /MB-rss/   { for (i=1;i<=NF;i++) if ($$(i+1)=="MB-rss")   printf "%-34s %7.1f MB %5d MB %8.2f\n", $$1, $$i, 50, $$i/50 }' bench.out; \
+	@rm -f bench.out; \
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench LadderRatio -benchtime 1x -timeout 60m ./transcode/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench RangeRatio -benchtime 200x ./media/ | tee -a bench.out | grep -E '^Benchmark|nginx'; \
+	echo; printf '%-34s %10s %10s %8s\n' "measure" "measured" "goal" "ratio"; \
+	awk 'function val(u) { for (i = 1; i < NF; i++) if ($$(i+1) == u) return $$i; return "" } \
+	     /ms\/start/ { v = val("ms/start"); printf "%-34s %7.1f ms %7s ms %8.2f\n", $$1, v, "<= 300", v/300 } \
+	     /MB-rss/   { v = val("MB-rss");   printf "%-34s %7.1f MB %7s MB %8.2f\n", $$1, v, "<= 50", v/50 } \
+	     /^BenchmarkLadderRatio/ { v = val("ratio"); printf "%-34s %10s %10s %8.2f\n", "one-pass / sequential ladder", "", "<= 0.70", v } \
+	     /^BenchmarkRangeRatio/  { v = val("ratio"); if (v != "") printf "%-34s %10s %10s %8.2f\n", "range throughput / nginx", "", ">= 0.80", v }' bench.out; \
+	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
 
 lint:

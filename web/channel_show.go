@@ -9,11 +9,21 @@ import (
 )
 
 type channelPage struct {
-	Channel *store.Channel
-	Host    string // the host part of @handle@host
+	Channel   *store.Channel
+	Host      string // the host part of @handle@host
+	Media     bool   // the hub has a media library: list items
+	CanManage bool   // the visitor may upload and see every item's state
+	Items     []channelItem
 }
 
-// handleChannel shows a local channel.
+// channelItem is one line of a channel's item list.
+type channelItem struct {
+	*store.Item
+	Thumbnail string // URL, "" when there is none yet
+}
+
+// handleChannel shows a local channel and its items: the published ones,
+// or all of them with their state for its owner and admins.
 func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 	handle := strings.ToLower(r.PathValue("handle"))
 	c, err := s.store.LocalChannel(r.Context(), handle)
@@ -26,5 +36,28 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "channel", c.Title, channelPage{Channel: c, Host: s.publicURL.Host})
+	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil}
+	if s.library != nil {
+		user, err := s.currentUser(r)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		page.CanManage = canManage(user, c.OwnerID)
+		items, err := s.store.ListItems(r.Context(), store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		for _, it := range items {
+			v, err := s.library.View(r.Context(), it, false)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			_, thumb, _, _ := v.Playable()
+			page.Items = append(page.Items, channelItem{Item: it, Thumbnail: thumb})
+		}
+	}
+	s.render(w, r, http.StatusOK, "channel", c.Title, page)
 }

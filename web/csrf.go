@@ -59,16 +59,36 @@ func (s *server) signCSRF(value string) string {
 }
 
 // checkCSRF tells whether a state-changing request carries the token that
-// matches its CSRF cookie.
+// matches its CSRF cookie in its csrf_token form field.
 func (s *server) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
+	if _, err := r.Cookie(csrfCookie); err != nil {
+		return false // do not read the body for nothing
+	}
+	return s.csrfTokenValid(r, r.PostFormValue(csrfField))
+}
+
+// formExpired answers a form whose CSRF token is missing or wrong.
+func (s *server) formExpired(w http.ResponseWriter, r *http.Request) {
+	s.state(r).logger.Warn("CSRF token missing or invalid", "route", r.Pattern)
+	s.renderError(w, r, http.StatusForbidden, "This form has expired",
+		"The form you sent has expired or was opened in another session. Reload the page and try again.")
+}
+
+// csrfHeader carries the page's CSRF token on the JSON API's requests sent
+// by the pages' scripts with the session cookie.
+const csrfHeader = "X-CSRF-Token"
+
+// csrfTokenValid tells whether token is the one of the request's CSRF
+// cookie, as sent in a form field or in the X-CSRF-Token header.
+func (s *server) csrfTokenValid(r *http.Request, token string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || !validCSRFValue(c.Value) {
 		return false
 	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	}
-	got, err := hex.DecodeString(r.PostFormValue(csrfField))
+	got, err := hex.DecodeString(token)
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -60,6 +61,17 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := rw.ResponseWriter.Write(b)
 	rw.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom hands copies to the server's own writer, which can send a file
+// with sendfile(2) when media are served from local storage.
+func (rw *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	n, err := io.Copy(rw.ResponseWriter, src)
+	rw.bytes += n
 	return n, err
 }
 

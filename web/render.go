@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/archipel/archipel/store"
 )
@@ -16,7 +17,7 @@ var templateFS embed.FS
 
 // pageNames are the pages, each templates/NAME.html defining "content"
 // inside templates/layout.html.
-var pageNames = []string{"home", "login", "channel_new", "channel", "error"}
+var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item"}
 
 // view is what every page template receives.
 type view struct {
@@ -41,6 +42,50 @@ var templateFuncs = template.FuncMap{
 		}
 		return kind
 	},
+	"duration":   formatDuration,
+	"bytes":      formatBytes,
+	"stateLabel": stateLabel,
+}
+
+// formatDuration shows a duration as m:ss, or h:mm:ss from an hour.
+func formatDuration(d time.Duration) string {
+	sec := int64(d.Round(time.Second) / time.Second)
+	if sec < 0 {
+		sec = 0
+	}
+	if sec >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+	}
+	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
+}
+
+// formatBytes shows a size with a binary unit, e.g. "2.0 GiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// stateLabel names an item's state for people.
+func stateLabel(state string) string {
+	switch state {
+	case store.StateDraft:
+		return "Draft"
+	case store.StateProcessing:
+		return "Processing"
+	case store.StatePublished:
+		return "Published"
+	case store.StateFailed:
+		return "Failed"
+	}
+	return state
 }
 
 // loadTemplates parses every page once, each in its own set with the layout.

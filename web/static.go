@@ -13,16 +13,24 @@ import (
 //go:embed static
 var staticFS embed.FS
 
-// loadStatic fingerprints the style sheet, so that pages can link it with a
-// version that lets browsers cache it for good.
+// fingerprinted are the static files that pages link with a content hash,
+// so that browsers may cache them for good.
+var fingerprinted = []string{"static/style.css", "static/upload.js"}
+
+// loadStatic fingerprints the style sheet and the scripts.
 func (s *server) loadStatic() error {
-	css, err := staticFS.ReadFile("static/style.css")
-	if err != nil {
-		return fmt.Errorf("web: read style sheet: %w", err)
+	s.static = make(map[string]string, len(fingerprinted))
+	for _, name := range fingerprinted {
+		data, err := staticFS.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("web: read %s: %w", name, err)
+		}
+		sum := sha256.Sum256(data)
+		s.static["/"+name] = hex.EncodeToString(sum[:6])
 	}
-	sum := sha256.Sum256(css)
-	s.styleHash = hex.EncodeToString(sum[:6])
+	s.styleHash = s.static["/static/style.css"]
 	s.styleURL = "/static/style.css?v=" + s.styleHash
+	s.scriptURL = "/static/upload.js?v=" + s.static["/static/upload.js"]
 	return nil
 }
 
@@ -34,7 +42,7 @@ func (s *server) handleStatic(w http.ResponseWriter, r *http.Request) {
 		s.renderNotFound(w, r)
 		return
 	}
-	if r.URL.Path == "/static/style.css" && r.URL.Query().Get("v") == s.styleHash {
+	if v := r.URL.Query().Get("v"); v != "" && v == s.static[r.URL.Path] {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		w.Header().Set("Cache-Control", "public, max-age=3600")

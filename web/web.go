@@ -1,5 +1,7 @@
 // Package web is Archipel's web shell: the HTML pages people use in a
-// browser (home, sign-in, channels), plus /healthz and /metrics. It is plain
+// browser (home, sign-in, channels, uploads, items), the JSON API under
+// /api/ (tus uploads and items), media files under /media/, plus /healthz
+// and /metrics. It is plain
 // net/http: a ServeMux with method patterns, html/template pages rendered in
 // one layout, embedded templates and static files, and a short middleware
 // chain (request ID, access log, metrics, panic recovery, security headers,
@@ -20,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/media"
+	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 )
 
@@ -38,6 +42,16 @@ type Deps struct {
 	Registry   *prometheus.Registry // web registers its HTTP metrics here; GET /metrics serves it
 	SessionTTL time.Duration        // 0 means DefaultSessionTTL
 	Version    string
+
+	// Library is the media library. When nil, the upload, item, media and
+	// JSON item routes are not registered.
+	Library *library.Library
+	// Uploads receives tus uploads at /api/uploads/; required with Library.
+	// The caller sets Dir, BasePath ("/api/uploads/"), MaxSize, Expiry and
+	// Logger; New fills in Owner, Accept and Complete (they need the
+	// server), so one Uploads serves one handler. MaxSize also caps the
+	// no-JavaScript upload form, whose files are spooled in Dir too.
+	Uploads *media.Uploads
 }
 
 // server holds the dependencies and the parsed templates; one per New.
@@ -49,12 +63,16 @@ type server struct {
 	registry   *prometheus.Registry
 	sessionTTL time.Duration
 	version    string
+	library    *library.Library // nil: no media routes
+	uploads    *media.Uploads
 
 	secure     bool   // cookies get the Secure attribute
 	csrfSecret []byte // HMAC key binding CSRF tokens to their cookie
 	pages      map[string]*template.Template
 	styleURL   string // /static/style.css?v=<content hash>
 	styleHash  string
+	scriptURL  string            // /static/upload.js?v=<content hash>
+	static     map[string]string // fingerprinted /static/ paths → content hash
 	metrics    *httpMetrics
 	mux        *http.ServeMux
 }
@@ -80,6 +98,10 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		return nil, errors.New("web: Deps.PublicURL must be an absolute URL")
 	case d.PublicURL.Scheme != "http" && d.PublicURL.Scheme != "https":
 		return nil, fmt.Errorf("web: public URL %s must use http or https", d.PublicURL.Redacted())
+	case d.Library != nil && (d.Uploads == nil || d.Uploads.Dir == ""):
+		return nil, errors.New("web: Deps.Uploads with a Dir is required with Deps.Library")
+	case d.Library != nil && d.Uploads.BasePath != uploadsPath:
+		return nil, fmt.Errorf("web: Deps.Uploads.BasePath must be %q", uploadsPath)
 	}
 	s := &server{
 		store:      d.Store,
@@ -89,6 +111,8 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		registry:   d.Registry,
 		sessionTTL: d.SessionTTL,
 		version:    d.Version,
+		library:    d.Library,
+		uploads:    d.Uploads,
 		secure:     d.PublicURL.Scheme == "https",
 	}
 	if s.logger == nil {
@@ -121,12 +145,18 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}
+	if s.library != nil {
+		s.uploads.Owner = s.uploadOwner
+		s.uploads.Accept = s.acceptUpload
+		s.uploads.Complete = s.completeUpload
+	}
 	return s, nil
 }
 
 // routes registers every page. Each handler goes through s.route, which
 // records the matched pattern for logs and metrics and checks the CSRF token
-// of state-changing requests.
+// of state-changing requests; the JSON API goes through s.apiRoute, which
+// also takes bearer tokens.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.mux = mux
@@ -140,6 +170,27 @@ func (s *server) routes() http.Handler {
 	s.route("GET /healthz", s.handleHealth)
 	s.route("GET /metrics", s.handleMetrics())
 	s.route("GET /static/", s.handleStatic)
+	if s.library != nil {
+		s.route("GET /c/{handle}/upload", s.handleUploadForm)
+		// The form's multipart body is streamed to disk: the handler checks
+		// its CSRF field itself instead of letting route parse the body.
+		s.streamRoute("POST /c/{handle}/upload", s.handleUploadSubmit)
+		s.route("GET /i/{id}", s.handleItem)
+		s.route("POST /i/{id}/publish", s.handleItemPublish)
+		s.route("POST /i/{id}/retry", s.handleItemRetry)
+		s.route("POST /i/{id}/delete", s.handleItemDelete)
+		s.route("GET /media/{key...}", s.handleMedia)
+
+		tus := s.serveUploads(s.uploads.Handler())
+		s.apiRoute(uploadsPath, tus)
+		s.apiRoute(uploadsPath+"{id}", tus)
+		s.apiRoute("GET /api/items/{id}", s.handleAPIItem)
+		s.apiRoute("POST /api/items/{id}/publish", s.handleAPIItemPublish)
+		s.apiRoute("POST /api/items/{id}/retry", s.handleAPIItemRetry)
+		s.apiRoute("DELETE /api/items/{id}", s.handleAPIItemDelete)
+		s.apiRoute("GET /api/channels/{handle}/items", s.handleAPIChannelItems)
+	}
+	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 	s.route("/", s.handleNotFound)
 
 	cop := http.NewCrossOriginProtection()
@@ -152,6 +203,10 @@ func (s *server) routes() http.Handler {
 		s.notePattern(r)
 		s.state(r).logger.Warn("cross-origin request refused",
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		if isAPI(r) {
+			writeJSONError(w, http.StatusForbidden, "This request was sent from another site, so it was refused.")
+			return
+		}
 		s.renderError(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another site, so it was refused. Go back to the page on this site, reload it and try again.")
 	}))
@@ -160,13 +215,22 @@ func (s *server) routes() http.Handler {
 
 // route registers h on pattern behind the per-route checks.
 func (s *server) route(pattern string, h http.HandlerFunc) {
+	s.handle(pattern, h, true)
+}
+
+// streamRoute registers h like route, except that the form's CSRF token is
+// not checked: h streams a body that parsing the form would consume, so it
+// must check the token itself (see csrfTokenValid).
+func (s *server) streamRoute(pattern string, h http.HandlerFunc) {
+	s.handle(pattern, h, false)
+}
+
+func (s *server) handle(pattern string, h http.HandlerFunc, checkForm bool) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := s.state(r)
 		st.pattern = r.Pattern
-		if !safeMethod(r.Method) && !s.checkCSRF(w, r) {
-			st.logger.Warn("CSRF token missing or invalid", "route", r.Pattern)
-			s.renderError(w, r, http.StatusForbidden, "This form has expired",
-				"The form you sent has expired or was opened in another session. Reload the page and try again.")
+		if checkForm && !safeMethod(r.Method) && !s.checkCSRF(w, r) {
+			s.formExpired(w, r)
 			return
 		}
 		h(w, r)

@@ -12,43 +12,76 @@ import (
 
 	"github.com/archipel/archipel/accounts"
 	"github.com/archipel/archipel/jobs"
+	"github.com/archipel/archipel/media"
+	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 )
 
-// registerWorkers is the one place where every job kind is registered.
-// Each package defines its job arguments and worker; this composition root
-// gives them their dependencies.
-func registerWorkers(s *store.Store) (*river.Workers, []*river.PeriodicJob) {
-	w := river.NewWorkers()
-	river.AddWorker(w, &jobs.ProbeWorker{Store: s})
-	river.AddWorker(w, &accounts.SessionCleanupWorker{Store: s})
-
-	periodic := []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return accounts.SessionCleanupArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-	}
-	return w, periodic
+// services holds the long-lived services that commands and jobs share.
+type services struct {
+	store   *store.Store
+	library *library.Library
+	uploads *media.Uploads
+	runner  *jobs.Runner
 }
 
-// newRunner builds the job runner; work says whether this process works jobs
-// (serve) or only inserts them (command-line tools).
-func (e *env) newRunner(s *store.Store, work bool) (*jobs.Runner, error) {
-	w, periodic := registerWorkers(s)
+// newServices builds the services on s and a job runner; work says whether this
+// process works jobs (serve) or only inserts them (command-line tools).
+func (e *env) newServices(s *store.Store, work bool) (*services, error) {
+	lib, err := e.newLibrary(s)
+	if err != nil {
+		return nil, err
+	}
+	h := &services{
+		store:   s,
+		library: lib,
+		uploads: &media.Uploads{
+			Dir: e.uploadsDir(), BasePath: "/api/uploads/", MaxSize: e.cfg.MaxUploadSize,
+			Expiry: e.cfg.UploadExpiry, Logger: e.logger(),
+		},
+	}
+	w, periodic := registerWorkers(h)
 	node := e.cfg.NodeName
 	if !work {
 		// River client IDs must be unique among live processes.
 		node = fmt.Sprintf("%s-cli-%d", node, time.Now().UnixNano())
 	}
-	return jobs.New(s, w, jobs.Config{
+	h.runner, err = jobs.New(s, w, jobs.Config{
 		NodeName:        node,
 		Workers:         e.cfg.JobWorkers,
+		Queues:          map[string]int{library.TranscodeQueue: e.cfg.TranscodeWorkers},
 		RescueAfter:     e.cfg.JobRescueAfter,
 		ShutdownTimeout: e.cfg.ShutdownTimeout,
 		Logger:          e.logger(),
 		Periodic:        periodic,
 		Work:            work,
 	})
+	if err != nil {
+		return nil, err
+	}
+	lib.Queue = h.runner
+	return h, nil
+}
+
+// registerWorkers is the one place where every job kind is registered.
+// Each package defines its job arguments and worker; this composition root
+// gives them their dependencies.
+func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
+	w := river.NewWorkers()
+	river.AddWorker(w, &jobs.ProbeWorker{Store: h.store})
+	river.AddWorker(w, &accounts.SessionCleanupWorker{Store: h.store})
+	river.AddWorker(w, &library.TranscodeWorker{Library: h.library})
+	river.AddWorker(w, &library.SweepUploadsWorker{Uploads: h.uploads})
+
+	hourly := func(args river.JobArgs) *river.PeriodicJob {
+		return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})
+	}
+	return w, []*river.PeriodicJob{
+		hourly(accounts.SessionCleanupArgs{}),
+		hourly(library.SweepUploadsArgs{}),
+	}
 }
 
 func jobsCommand() *command {
@@ -69,10 +102,11 @@ that the queue works, even across restarts.`,
 				fs.DurationVar(&timeout, "timeout", 2*time.Minute, "how long --wait waits")
 			},
 			run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
-				r, err := e.newRunner(s, false)
+				h, err := e.newServices(s, false)
 				if err != nil {
 					return err
 				}
+				r := h.runner
 				b := make([]byte, 8)
 				rand.Read(b)
 				token := hex.EncodeToString(b)

@@ -51,10 +51,11 @@ func serve(ctx context.Context, e *env) error {
 	}
 	defer lock.Release()
 
-	runner, err := e.newRunner(s, true)
+	h, err := e.newServices(s, true)
 	if err != nil {
 		return err
 	}
+	runner := h.runner
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -69,6 +70,8 @@ func serve(ctx context.Context, e *env) error {
 		Registry:   reg,
 		SessionTTL: e.cfg.SessionTTL,
 		Version:    version,
+		Library:    h.library,
+		Uploads:    h.uploads,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/archipel/archipel/store"
+)
+
+// manageItem loads the item of a page's POST that changes it. Anonymous
+// visitors are sent to sign in, those who may not see it get 404 and those
+// who may see but not manage it 403. It answers and returns nil then.
+func (s *server) manageItem(w http.ResponseWriter, r *http.Request) (*store.User, *store.Item) {
+	id := r.PathValue("id")
+	user, err := s.currentUser(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return nil, nil
+	}
+	if user == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape("/i/"+id), http.StatusSeeOther)
+		return nil, nil
+	}
+	item, manage, err := s.visibleItem(r.Context(), user, id)
+	if isNotFound(err) {
+		s.renderItemNotFound(w, r)
+		return nil, nil
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return nil, nil
+	}
+	if !manage {
+		s.renderError(w, r, http.StatusForbidden, "Not allowed",
+			"Only the owner of @"+item.ChannelHandle+" and admins can change this item.")
+		return nil, nil
+	}
+	return user, item
+}
+
+// renderItemConflict explains that an item is not in the state an action
+// needs (someone else acted first, or the page is stale).
+func (s *server) renderItemConflict(w http.ResponseWriter, r *http.Request, item *store.Item, msg string) {
+	s.renderError(w, r, http.StatusConflict, "Nothing was changed", msg+" Reload the item’s page to see where it stands.")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

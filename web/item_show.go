@@ -1,0 +1,80 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+
+	"github.com/archipel/archipel/media/library"
+	"github.com/archipel/archipel/store"
+)
+
+// itemPage is the data of an item's page.
+type itemPage struct {
+	Item        *store.Item
+	Video       bool                    // a <video> player, else <audio>
+	Sources     []library.RenditionView // the player's sources, best first
+	Poster      string
+	Description template.HTML // sanitized Markdown
+	Downloads   []download
+	CanManage   bool
+}
+
+// download is a link to one of an item's files.
+type download struct {
+	Label string
+	library.RenditionView
+}
+
+// handleItem shows an item: its player once transcoded, its progress while
+// processing, the error when transcoding failed, and for its owner and
+// admins the buttons to publish, retry or delete it. Items that are not
+// published are not found by others.
+func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
+	user, err := s.currentUser(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	item, manage, err := s.visibleItem(r.Context(), user, r.PathValue("id"))
+	if isNotFound(err) {
+		s.renderItemNotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v, err := s.library.View(r.Context(), item, manage)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	sources, _, poster, _ := v.Playable()
+	page := &itemPage{
+		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
+		Description: renderMarkdown(item.Description), CanManage: manage,
+	}
+	for _, rv := range v.Renditions {
+		switch rv.Name {
+		case "thumbnail", "poster", "waveform":
+			continue
+		}
+		label := rv.Name
+		switch {
+		case rv.Height > 0:
+			label += " (" + itoa(rv.Width) + "×" + itoa(rv.Height) + ")"
+		case rv.Name == "audio" && page.Video:
+			label = "Audio only"
+		}
+		page.Downloads = append(page.Downloads, download{Label: label, RenditionView: rv})
+	}
+	if v.Source != nil {
+		page.Downloads = append(page.Downloads, download{Label: "Original upload", RenditionView: *v.Source})
+	}
+	s.render(w, r, http.StatusOK, "item", item.Title, page)
+}
+
+func (s *server) renderItemNotFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound, "Not found",
+		"There is nothing at this address. It may have been mistyped, or what was here has been removed or is not published.")
+}

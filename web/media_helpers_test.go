@@ -1,0 +1,339 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/jobs"
+	"github.com/archipel/archipel/media"
+	"github.com/archipel/archipel/media/library"
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/transcode"
+)
+
+// testMaxUpload is the harness's upload limit.
+const testMaxUpload = 4 << 20
+
+var (
+	sampleOnce sync.Once
+	sampleDir  string
+	sampleMP4  []byte
+	sampleErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sampleDir != "" {
+		os.RemoveAll(sampleDir)
+	}
+	os.Exit(code)
+}
+
+// sampleVideo returns a 2-second 320×240 H.264/AAC MP4 made by ffmpeg, once
+// per test binary.
+func sampleVideo(t *testing.T) []byte {
+	t.Helper()
+	for _, bin := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not found: %v", bin, err)
+		}
+	}
+	sampleOnce.Do(func() {
+		if sampleDir, sampleErr = os.MkdirTemp("", "archipel-web-test-"); sampleErr != nil {
+			return
+		}
+		out := filepath.Join(sampleDir, "x.mp4")
+		cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+			"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+			"-t", "2", "-c:v", "libx264", "-c:a", "aac", out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			sampleErr = fmt.Errorf("ffmpeg: %v\n%s", err, b)
+			return
+		}
+		sampleMP4, sampleErr = os.ReadFile(out)
+	})
+	if sampleErr != nil {
+		t.Fatal(sampleErr)
+	}
+	return sampleMP4
+}
+
+// mediaHarness is a running web shell with a real media library, tus
+// uploads and a job runner working the transcoding queue.
+type mediaHarness struct {
+	*harness
+	lib     *library.Library
+	storage *media.LocalStorage
+	uploads *media.Uploads
+}
+
+type mediaOptions struct {
+	brokenWorker bool // the job's ffmpeg does not exist, so transcoding fails
+}
+
+func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
+	t.Helper()
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, s: s, logs: &syncBuffer{}}
+	h.srv = httptest.NewUnstartedServer(nil)
+	d := testDeps(t, s, "http://"+h.srv.Listener.Addr().String(), h.logs)
+	h.host = d.PublicURL.Host
+
+	storage, err := media.NewLocalStorage(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := &library.Library{
+		Store: s, Storage: storage, Transcoder: &transcode.Runner{Threads: 2, Logger: d.Logger},
+		WorkDir: t.TempDir(), PublicURL: d.PublicURL, Logger: d.Logger,
+	}
+	worker := lib
+	if opt.brokenWorker {
+		copied := *lib
+		copied.Transcoder = &transcode.Runner{FFmpeg: filepath.Join(t.TempDir(), "no-such-ffmpeg"), Logger: d.Logger}
+		worker = &copied
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &library.TranscodeWorker{Library: worker})
+	runner, err := jobs.New(s, workers, jobs.Config{
+		NodeName: "web-test", Workers: 1, Queues: map[string]int{library.TranscodeQueue: 1},
+		RescueAfter: time.Hour, ShutdownTimeout: 10 * time.Second, Logger: d.Logger, Work: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib.Queue, worker.Queue = runner, runner
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := runner.Stop(); err != nil {
+			t.Errorf("stop the job runner: %v", err)
+		}
+	})
+
+	uploads := &media.Uploads{Dir: t.TempDir(), BasePath: "/api/uploads/", MaxSize: testMaxUpload, Expiry: time.Hour, Logger: d.Logger}
+	d.Library, d.Uploads = lib, uploads
+	handler, err := New(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Config.Handler = handler
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+	return &mediaHarness{harness: h, lib: lib, storage: storage, uploads: uploads}
+}
+
+// createChannel makes a local channel owned by owner.
+func createChannel(t *testing.T, s *store.Store, owner *store.User, handle, kind string) *store.Channel {
+	t.Helper()
+	c, err := (&accounts.Service{Store: s}).CreateChannel(context.Background(), owner,
+		accounts.ChannelInput{Handle: handle, Kind: kind, Title: strings.ToUpper(handle[:1]) + handle[1:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// apiToken gives user a personal API token and returns it.
+func apiToken(t *testing.T, s *store.Store, user *store.User) string {
+	t.Helper()
+	token, err := randomToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAPIToken(context.Background(), user.ID, "t", hashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// tusMetadata encodes Upload-Metadata.
+func tusMetadata(meta map[string]string) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+" "+base64.StdEncoding.EncodeToString([]byte(meta[k])))
+	}
+	return strings.Join(parts, ",")
+}
+
+// tusCreate starts an upload; the response is 201 with a Location, or the
+// refusal.
+func (b *browser) tusCreate(hdr http.Header, length int, meta map[string]string) *response {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.base.String()+"/api/uploads/", nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", fmt.Sprint(length))
+	req.Header.Set("Upload-Metadata", tusMetadata(meta))
+	return b.do(req)
+}
+
+// tusPatch sends data at offset to the upload at location.
+func (b *browser) tusPatch(hdr http.Header, location string, offset int, data []byte) *response {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPatch, b.base.String()+location, bytes.NewReader(data))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Offset", fmt.Sprint(offset))
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	return b.do(req)
+}
+
+// tusUpload uploads data in chunks of chunk bytes and returns the final
+// PATCH's response (or the creation's refusal).
+func (b *browser) tusUpload(hdr http.Header, data []byte, chunk int, meta map[string]string) *response {
+	b.t.Helper()
+	r := b.tusCreate(hdr, len(data), meta)
+	if r.StatusCode != http.StatusCreated {
+		return r
+	}
+	loc := r.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/api/uploads/") {
+		b.t.Fatalf("Location = %q", loc)
+	}
+	for off := 0; off < len(data); off += chunk {
+		end := min(off+chunk, len(data))
+		r = b.tusPatch(hdr, loc, off, data[off:end])
+		if end < len(data) && r.StatusCode != http.StatusNoContent {
+			b.t.Fatalf("PATCH at %d: status %d: %s", off, r.StatusCode, r.body)
+		}
+	}
+	return r
+}
+
+// itemJSON is an item as the API answers it.
+type (
+	itemJSON      = library.ItemView
+	itemRendition = library.RenditionView
+)
+
+func decodeItem(t *testing.T, r *response) *itemJSON {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%s %s: Content-Type %q; body:\n%s", r.Request.Method, r.Request.URL.Path, ct, r.body)
+	}
+	var v itemJSON
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+		t.Fatalf("decode item: %v\n%s", err, r.body)
+	}
+	return &v
+}
+
+// jsonError returns the "error" of a JSON error response.
+func jsonError(t *testing.T, r *response) string {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%s %s: Content-Type %q; body:\n%s", r.Request.Method, r.Request.URL.Path, ct, r.body)
+	}
+	var e struct{ Error string }
+	if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.Error == "" {
+		t.Fatalf("not a JSON error: %v\n%s", err, r.body)
+	}
+	return e.Error
+}
+
+// waitItem polls GET /api/items/{id} until the item leaves processing.
+func (b *browser) waitItem(hdr http.Header, id string) *itemJSON {
+	b.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		r := b.request(http.MethodGet, "/api/items/"+id, nil, hdr)
+		wantStatus(b.t, r, http.StatusOK)
+		v := decodeItem(b.t, r)
+		if v.State != store.StateProcessing {
+			return v
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("item %s still processing (%d%%) after 45s; logs:\n%s", id, v.Progress, b.h.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// mediaPath turns a media URL of the library into a path on the server.
+func (h *mediaHarness) mediaPath(t *testing.T, u string) string {
+	t.Helper()
+	prefix := h.lib.PublicURL.String() + "/media/"
+	if !strings.HasPrefix(u, prefix) {
+		t.Fatalf("media URL %q does not start with %q", u, prefix)
+	}
+	return "/media/" + strings.TrimPrefix(u, prefix)
+}
+
+// multipartForm builds the upload form's body: fields in order, the file
+// where "file" appears among them.
+type formPart struct{ name, value string }
+
+func multipartBody(t *testing.T, parts []formPart, filename string, file []byte) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		if p.name == "file" {
+			fw, err := mw.CreateFormFile("file", filename)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw.Write(file)
+			continue
+		}
+		if err := mw.WriteField(p.name, p.value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return mw.FormDataContentType(), &buf
+}
+
+func (b *browser) postMultipart(path, contentType string, body io.Reader) *response {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.base.String()+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return b.do(req)
+}
