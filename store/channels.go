@@ -50,7 +50,7 @@ const channelSelect = `SELECT c.id, c.actor_id, a.username, a.domain, COALESCE(c
 	c.comments_policy, c.created_at
 	FROM channels c JOIN actors a ON a.id = c.actor_id LEFT JOIN users u ON u.id = c.owner_id `
 
-func scanChannel(row interface{ Scan(...any) error }) (*Channel, error) {
+func scanChannel(row rowScanner) (*Channel, error) {
 	var c Channel
 	err := row.Scan(&c.ID, &c.ActorID, &c.Handle, &c.Domain, &c.OwnerID, &c.OwnerUsername,
 		&c.Kind, &c.Title, &c.Description, &c.Language, &c.Category, &c.Explicit, &c.AvatarKey, &c.BannerKey,
@@ -104,21 +104,8 @@ func (s *Store) ListChannels(ctx context.Context, f ChannelFilter) ([]*Channel, 
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	rows, err := s.db.QueryContext(ctx, channelSelect+`
+	return queryAll(ctx, s.db, scanChannel, channelSelect+`
 		WHERE ($1 = 0 OR c.owner_id = $1) AND (NOT $2 OR a.domain = '')
 		ORDER BY c.created_at DESC, c.id DESC
 		LIMIT $3`, f.OwnerID, f.LocalOnly, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Channel
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }

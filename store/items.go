@@ -69,7 +69,7 @@ const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title,
 	i.source_name, i.published_at, i.created_at, i.updated_at
 	FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id `
 
-func scanItem(row interface{ Scan(...any) error }) (*Item, error) {
+func scanItem(row rowScanner) (*Item, error) {
 	var it Item
 	var ms int64
 	var pub sql.NullTime
@@ -157,22 +157,9 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]*Item, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, itemSelect+`
+	return queryAll(ctx, s.db, scanItem, itemSelect+`
 		WHERE ($1 = 0 OR i.channel_id = $1) AND (NOT $2 OR i.state = 'published')
 		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $3`, f.ChannelID, f.PublishedOnly, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
 }
 
 // SetItemProgress records transcoding progress (0–100).
@@ -205,25 +192,17 @@ func (s *Store) PublishItem(ctx context.Context, itemID int64) error {
 func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Duration, files []MediaFile) (old []string, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
 		var state string
-		if err := tx.q.QueryRowContext(ctx, `SELECT state FROM items WHERE id = $1`, itemID).Scan(&state); err != nil {
+		err := tx.q.QueryRowContext(ctx, `SELECT state FROM items WHERE id = $1`, itemID).Scan(&state)
+		if err != nil {
 			return notFound(err)
 		}
 		if state != StateProcessing {
 			return ErrNotFound // deleted, retried or finished meanwhile
 		}
-		rows, err := tx.q.QueryContext(ctx, `SELECT storage_key FROM media_files WHERE item_id = $1 AND rendition <> 'source' AND storage_key <> ''`, itemID)
+		old, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files WHERE item_id = $1 AND rendition <> 'source' AND storage_key <> ''`, itemID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
-			old = append(old, k)
-		}
-		rows.Close()
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM media_files WHERE item_id = $1 AND rendition <> 'source'`, itemID); err != nil {
 			return err
 		}
@@ -257,7 +236,7 @@ func (tx *Tx) insertMediaFile(ctx context.Context, itemID int64, f MediaFile, no
 
 const mediaFileColumns = `id, item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url, width, height, fps, bitrate, created_at`
 
-func scanMediaFile(row interface{ Scan(...any) error }) (*MediaFile, error) {
+func scanMediaFile(row rowScanner) (*MediaFile, error) {
 	var f MediaFile
 	err := row.Scan(&f.ID, &f.ItemID, &f.Rendition, &f.MimeType, &f.Size, &f.SHA256, &f.StorageKey, &f.RemoteURL,
 		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.CreatedAt)
@@ -269,21 +248,8 @@ func scanMediaFile(row interface{ Scan(...any) error }) (*MediaFile, error) {
 
 // MediaFiles lists an item's files, largest video first.
 func (s *Store) MediaFiles(ctx context.Context, itemID int64) ([]*MediaFile, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE item_id = $1
+	return queryAll(ctx, s.db, scanMediaFile, `SELECT `+mediaFileColumns+` FROM media_files WHERE item_id = $1
 		ORDER BY height DESC, bitrate DESC, rendition`, itemID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*MediaFile
-	for rows.Next() {
-		f, err := scanMediaFile(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }
 
 // MediaFileByKey finds a stored file by its storage key.
@@ -294,19 +260,11 @@ func (s *Store) MediaFileByKey(ctx context.Context, key string) (*MediaFile, err
 // DeleteItem removes an item and its rows, returning its files' storage keys.
 func (s *Store) DeleteItem(ctx context.Context, itemID int64) (keys []string, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.q.QueryContext(ctx, `SELECT storage_key FROM media_files WHERE item_id = $1 AND storage_key <> ''`, itemID)
+		var err error
+		keys, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files WHERE item_id = $1 AND storage_key <> ''`, itemID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
 		return execOne(ctx, tx.q, `DELETE FROM items WHERE id = $1`, itemID)
 	})
 	return keys, err

@@ -40,7 +40,7 @@ type NewUser struct {
 
 const userColumns = `id, actor_id, username, email, role, password_hash, disabled, last_login_at, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*User, error) {
+func scanUser(row rowScanner) (*User, error) {
 	var u User
 	var last sql.NullTime
 	if err := row.Scan(&u.ID, &u.ActorID, &u.Username, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &last, &u.CreatedAt); err != nil {
@@ -96,20 +96,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
 
 // ListUsers returns all users by username.
 func (s *Store) ListUsers(ctx context.Context) ([]*User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanUser, `SELECT `+userColumns+` FROM users ORDER BY username`)
 }
 
 // CountUsersWithRole counts the users with a role ("" for all).
