@@ -378,6 +378,26 @@ func (u *Uploads) readInfo(id string) (*uploadInfo, error) {
 // lookup finds upload id for owner and its offset. It writes the error
 // response (404 unknown or not the owner's, 410 expired) and returns nil
 // when there is none.
+// lockedLookup is lookup for requests that change an upload: it takes the
+// upload's lock first (423 when another request holds it). On success the
+// caller must call unlock; on failure the response is written.
+func (u *Uploads) lockedLookup(w http.ResponseWriter, r *http.Request, owner int64, id string) (*uploadInfo, int64, func()) {
+	if !validID(id) {
+		u.writeError(w, r, http.StatusNotFound, "upload not found")
+		return nil, 0, nil
+	}
+	if !u.tryLock(id) {
+		u.writeError(w, r, http.StatusLocked, "this upload is busy with another request")
+		return nil, 0, nil
+	}
+	info, offset := u.lookup(w, r, owner, id)
+	if info == nil {
+		u.unlock(id)
+		return nil, 0, nil
+	}
+	return info, offset, func() { u.unlock(id) }
+}
+
 func (u *Uploads) lookup(w http.ResponseWriter, r *http.Request, owner int64, id string) (*uploadInfo, int64) {
 	if !validID(id) {
 		u.writeError(w, r, http.StatusNotFound, "upload not found")
@@ -442,20 +462,11 @@ func (u *Uploads) patch(w http.ResponseWriter, r *http.Request, owner int64, id 
 		u.writeError(w, r, http.StatusBadRequest, "Upload-Offset must be a non-negative integer")
 		return
 	}
-	if !validID(id) {
-		u.writeError(w, r, http.StatusNotFound, "upload not found")
-		return
-	}
-	if !u.tryLock(id) {
-		u.writeError(w, r, http.StatusLocked, "this upload is busy with another request")
-		return
-	}
-	defer u.unlock(id)
-
-	info, offset := u.lookup(w, r, owner, id)
+	info, offset, unlock := u.lockedLookup(w, r, owner, id)
 	if info == nil {
 		return
 	}
+	defer unlock()
 	if clientOffset != offset {
 		u.writeError(w, r, http.StatusConflict,
 			fmt.Sprintf("Upload-Offset %d does not match the upload's offset %d", clientOffset, offset))
@@ -616,19 +627,11 @@ func (u *Uploads) removeFiles(id string) {
 
 // terminate handles DELETE.
 func (u *Uploads) terminate(w http.ResponseWriter, r *http.Request, owner int64, id string) {
-	if !validID(id) {
-		u.writeError(w, r, http.StatusNotFound, "upload not found")
-		return
-	}
-	if !u.tryLock(id) {
-		u.writeError(w, r, http.StatusLocked, "this upload is busy with another request")
-		return
-	}
-	defer u.unlock(id)
-	info, _ := u.lookup(w, r, owner, id)
+	info, _, unlock := u.lockedLookup(w, r, owner, id)
 	if info == nil {
 		return
 	}
+	defer unlock()
 	u.removeFiles(id)
 	u.logger().Info("upload terminated", "owner", owner, "upload", id)
 	w.WriteHeader(http.StatusNoContent)
