@@ -247,21 +247,10 @@ func outputPaths(outs []Output) []string {
 // at once, all before Video returns) with increasing values ending at 100.
 // On failure the partial outputs are removed.
 func (r *Runner) Video(ctx context.Context, src string, info *Info, dir string, progress func(pct float64)) ([]Output, error) {
-	p, err := planVideo(info)
+	p, in, outs, err := prepareVideo(src, info, dir)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputArgs(src)
-	if err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	if dir, err = filepath.Abs(dir); err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	outs := videoOutputs(p, dir)
 	t := r.threads()
 
 	// Filter graph.
@@ -359,21 +348,10 @@ func finishOutputs(outs []Output, d time.Duration) error {
 // from full size), one for the audio-only rendition and one for the
 // pictures, run one after another. Only a baseline for benchmarks.
 func (r *Runner) VideoSequential(ctx context.Context, src string, info *Info, dir string) ([]Output, error) {
-	p, err := planVideo(info)
+	p, in, outs, err := prepareVideo(src, info, dir)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputArgs(src)
-	if err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	if dir, err = filepath.Abs(dir); err != nil {
-		return nil, fmt.Errorf("transcode: %w", err)
-	}
-	outs := videoOutputs(p, dir)
 	t := r.threads()
 	head := append([]string{"-nostdin", "-hide_banner", "-v", "error", "-y", "-threads", strconv.Itoa(t)}, in...)
 	head = append(head, "-filter_complex_threads", strconv.Itoa(t))
@@ -425,4 +403,24 @@ func (r *Runner) VideoSequential(ctx context.Context, src string, info *Info, di
 		return nil, err
 	}
 	return outs, nil
+}
+
+// prepareVideo plans the ladder, checks the input and lays out the outputs
+// in dir, for both the one-pass and the sequential ladder.
+func prepareVideo(src string, info *Info, dir string) (*videoPlan, []string, []Output, error) {
+	p, err := planVideo(info)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := inputArgs(src)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("transcode: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, nil, nil, fmt.Errorf("transcode: %w", err)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, nil, nil, fmt.Errorf("transcode: %w", err)
+	}
+	return p, in, videoOutputs(p, dir), nil
 }
