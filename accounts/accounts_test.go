@@ -87,3 +87,25 @@ func TestServiceCreatesAndAuthenticates(t *testing.T) {
 		}
 	})
 }
+
+func TestAPITokenAuthenticatesOnlyItsUser(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc := &Service{Store: s}
+		u, err := svc.CreateUser(ctx, "gina", store.RoleCreator, "", "long enough pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, err := svc.CreateAPIToken(ctx, u, "script")
+		if err != nil || !strings.HasPrefix(token, "arch_") || len(token) != 48 {
+			t.Fatalf("token %q, %v", token, err)
+		}
+		got, err := s.APITokenUser(ctx, HashToken(token))
+		if err != nil || got.ID != u.ID {
+			t.Fatalf("APITokenUser = %v, %v", got, err)
+		}
+		if _, err := s.APITokenUser(ctx, HashToken(token+"x")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("altered token: %v", err)
+		}
+	})
+}

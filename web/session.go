@@ -2,13 +2,13 @@ package web
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/archipel/archipel/accounts"
 	"github.com/archipel/archipel/store"
 )
 
@@ -35,10 +35,7 @@ func randomHex(n int) (string, error) {
 
 // hashToken is what the sessions table stores for a token: the hex SHA-256
 // of the cookie value.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+func hashToken(token string) string { return accounts.HashToken(token) }
 
 // sessionToken returns the session cookie's token if it is well formed.
 func sessionToken(r *http.Request) (string, bool) {

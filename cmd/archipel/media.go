@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/archipel/archipel/accounts"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
@@ -316,11 +313,8 @@ at /api/uploads/ (tus 1.0) and the item API at /api/items/ID.`,
 				if err != nil {
 					return noUser(args[0], err)
 				}
-				b := make([]byte, 32)
-				rand.Read(b)
-				token := "arch_" + base64.RawURLEncoding.EncodeToString(b)
-				sum := sha256.Sum256([]byte(token))
-				if _, err := s.CreateAPIToken(ctx, u.ID, name, hex.EncodeToString(sum[:])); err != nil {
+				token, err := (&accounts.Service{Store: s}).CreateAPIToken(ctx, u, name)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintln(e.stdout, token)
