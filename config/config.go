@@ -45,6 +45,11 @@ type Config struct {
 	UploadExpiry     time.Duration
 	FFmpeg           string
 	FFprobe          string
+
+	FederationAllowPrivate bool
+	FederationDateWindow   time.Duration
+	FederationMaxInbox     int64
+	FederationWorkers      int
 }
 
 // Option is one row of the table.
@@ -183,6 +188,26 @@ var Options = []Option{
 		set: func(c *Config, v string) error { return nonEmpty(&c.FFmpeg, v) }},
 	{Name: "ffprobe", Default: "ffprobe", Accepts: "a command name or path", Usage: "the ffprobe program",
 		set: func(c *Config, v string) error { return nonEmpty(&c.FFprobe, v) }},
+	{Name: "federation-allow-private-addresses", Default: "false", Accepts: "true or false",
+		Usage: "let federation requests reach loopback, private and link-local addresses (tests, closed networks)",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.FederationAllowPrivate = b
+			return err
+		}},
+	{Name: "federation-date-window", Default: "1h", Accepts: "a duration between 1m and 12h", Usage: "clock skew accepted on signed requests",
+		set: func(c *Config, v string) error { return duration(&c.FederationDateWindow, v, time.Minute, 12*time.Hour) }},
+	{Name: "federation-max-inbox-body", Default: "1M", Accepts: "a size between 64K and 64M", Usage: "largest activity an inbox accepts",
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil || n < 64<<10 || n > 64<<20 {
+				return errors.New("bad size")
+			}
+			c.FederationMaxInbox = n
+			return nil
+		}},
+	{Name: "federation-workers", Default: "4", Accepts: "an integer from 1 to 64", Usage: "inbox and delivery jobs run at once by this node",
+		set: func(c *Config, v string) error { return intIn(&c.FederationWorkers, v, 1, 64) }},
 }
 
 func intIn(dst *int, v string, lo, hi int) error {

@@ -91,6 +91,11 @@ func New(s *store.Store, workers *river.Workers, cfg Config) (*Runner, error) {
 		Logger:               quiet(cfg.Logger),
 		Workers:              workers,
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		// SQLite has no LISTEN/NOTIFY, so new jobs are found by polling:
+		// poll often enough that an inbox activity or a delivery starts
+		// within a fraction of a second (River's default is 1s).
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 200 * time.Millisecond,
 	}
 	if cfg.Work {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}

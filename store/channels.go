@@ -109,3 +109,12 @@ func (s *Store) ListChannels(ctx context.Context, f ChannelFilter) ([]*Channel, 
 		ORDER BY c.created_at DESC, c.id DESC
 		LIMIT $3`, f.OwnerID, f.LocalOnly, limit)
 }
+
+// OwnerActorOfChannelActor returns the Person actor id of the owner of the
+// local channel whose Group actor is channelActorID.
+func (s *Store) OwnerActorOfChannelActor(ctx context.Context, channelActorID int64) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT u.actor_id FROM channels c JOIN users u ON u.id = c.owner_id WHERE c.actor_id = $1`,
+		channelActorID).Scan(&id)
+	return id, notFound(err)
+}

@@ -179,17 +179,68 @@ func (tx *Tx) RetryItem(ctx context.Context, itemID int64) error {
 		WHERE id = $2 AND state = 'failed'`, tx.s.utcNow(), itemID)
 }
 
-// PublishItem publishes a draft item.
-func (s *Store) PublishItem(ctx context.Context, itemID int64) error {
-	now := s.utcNow()
-	return s.execOne(ctx, `UPDATE items SET state = 'published', published_at = COALESCE(published_at, $1), updated_at = $1
-		WHERE id = $2 AND state = 'draft'`, now, itemID)
+// PublishItem publishes a draft item; then, when not nil, runs in the same
+// transaction (to queue what publishing sets off).
+func (s *Store) PublishItem(ctx context.Context, itemID int64, then func(tx *Tx) error) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		now := s.utcNow()
+		if err := execOne(ctx, tx.q, `UPDATE items SET state = 'published', published_at = COALESCE(published_at, $1), updated_at = $1
+			WHERE id = $2 AND state = 'draft'`, now, itemID); err != nil {
+			return err
+		}
+		if then == nil {
+			return nil
+		}
+		return then(tx)
+	})
+}
+
+// ItemEdit is what a creator may change about an item.
+type ItemEdit struct {
+	Title       string
+	Description string
+	Sensitive   bool
+	Tags        []string // normalised by the caller
+}
+
+// UpdateItem changes an item's metadata and tags; then, when not nil, runs
+// in the same transaction with the updated item.
+func (s *Store) UpdateItem(ctx context.Context, itemID int64, e ItemEdit, then func(tx *Tx, item *Item) error) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if err := execOne(ctx, tx.q, `UPDATE items SET title = $1, description = $2, sensitive = $3, updated_at = $4 WHERE id = $5`,
+			e.Title, e.Description, e.Sensitive, s.utcNow(), itemID); err != nil {
+			return err
+		}
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM item_tags WHERE item_id = $1`, itemID); err != nil {
+			return err
+		}
+		for _, t := range e.Tags {
+			if _, err := tx.q.ExecContext(ctx, `INSERT INTO item_tags (item_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING`, itemID, t); err != nil {
+				return err
+			}
+		}
+		if then == nil {
+			return nil
+		}
+		item, err := scanItem(tx.q.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, itemID))
+		if err != nil {
+			return err
+		}
+		return then(tx, item)
+	})
+}
+
+// ItemTags lists an item's tags in order.
+func (s *Store) ItemTags(ctx context.Context, itemID int64) ([]string, error) {
+	return queryAll(ctx, s.db, scanString, `SELECT tag FROM item_tags WHERE item_id = $1 ORDER BY tag`, itemID)
 }
 
 // FinishItem replaces an item's renditions with files (the source row, if
 // any, stays) and leaves processing: published if it was asked for, else
 // draft. It returns the storage keys of the replaced files, for deletion.
-func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Duration, files []MediaFile) (old []string, err error) {
+// When the item gets published and published is not nil, it runs in the
+// same transaction.
+func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Duration, files []MediaFile, published func(tx *Tx) error) (old []string, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
 		var state string
 		err := tx.q.QueryRowContext(ctx, `SELECT state FROM items WHERE id = $1`, itemID).Scan(&state)
@@ -216,7 +267,16 @@ func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Dura
 			state = CASE WHEN publish_when_ready THEN 'published' ELSE 'draft' END,
 			published_at = CASE WHEN publish_when_ready THEN COALESCE(published_at, $1) ELSE published_at END,
 			progress = 100, error_tail = '', duration_ms = $2, updated_at = $1 WHERE id = $3`, now, duration.Milliseconds(), itemID)
-		return err
+		if err != nil || published == nil {
+			return err
+		}
+		if err := tx.q.QueryRowContext(ctx, `SELECT state FROM items WHERE id = $1`, itemID).Scan(&state); err != nil {
+			return err
+		}
+		if state != StatePublished {
+			return nil
+		}
+		return published(tx)
 	})
 	return old, err
 }
@@ -257,9 +317,15 @@ func (s *Store) MediaFileByKey(ctx context.Context, key string) (*MediaFile, err
 	return scanMediaFile(s.db.QueryRowContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE storage_key = $1`, key))
 }
 
-// DeleteItem removes an item and its rows, returning its files' storage keys.
-func (s *Store) DeleteItem(ctx context.Context, itemID int64) (keys []string, err error) {
+// DeleteItem removes an item and its rows, returning its files' storage
+// keys. before, when not nil, runs first in the same transaction.
+func (s *Store) DeleteItem(ctx context.Context, itemID int64, before func(tx *Tx) error) (keys []string, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		keys, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files WHERE item_id = $1 AND storage_key <> ''`, itemID)
 		if err != nil {

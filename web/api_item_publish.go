@@ -17,7 +17,7 @@ func (s *server) handleAPIItemPublish(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusConflict, "Only a draft can be published; this item is "+item.State+".")
 		return
 	}
-	err := s.store.PublishItem(r.Context(), item.ID)
+	err := s.library.Publish(r.Context(), item)
 	if isNotFound(err) { // it changed state meanwhile
 		writeJSONError(w, http.StatusConflict, "Only a draft can be published; this item changed meanwhile.")
 		return

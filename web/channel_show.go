@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/store"
 )
 
@@ -26,6 +27,10 @@ type channelItem struct {
 // or all of them with their state for its owner and admins.
 func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 	handle := strings.ToLower(r.PathValue("handle"))
+	if s.federation != nil && federation.WantsActivityJSON(r) {
+		s.federation.ServeActor(w, r, store.ActorGroup, handle)
+		return
+	}
 	c, err := s.store.LocalChannel(r.Context(), handle)
 	if errors.Is(err, store.ErrNotFound) {
 		s.renderError(w, r, http.StatusNotFound, "Channel not found",

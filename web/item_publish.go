@@ -17,7 +17,7 @@ func (s *server) handleItemPublish(w http.ResponseWriter, r *http.Request) {
 		s.renderItemConflict(w, r, item, notDraft)
 		return
 	}
-	err := s.store.PublishItem(r.Context(), item.ID)
+	err := s.library.Publish(r.Context(), item)
 	if isNotFound(err) { // it changed meanwhile
 		s.renderItemConflict(w, r, item, notDraft)
 		return

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 )
@@ -30,6 +31,10 @@ type download struct {
 // admins the buttons to publish, retry or delete it. Items that are not
 // published are not found by others.
 func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
+	if s.federation != nil && federation.WantsActivityJSON(r) {
+		s.federation.ServeItem(w, r, r.PathValue("id"))
+		return
+	}
 	user, err := s.currentUser(r)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -52,7 +57,7 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 	sources, _, poster, _ := v.Playable()
 	page := &itemPage{
 		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
-		Description: renderMarkdown(item.Description), CanManage: manage,
+		Description: s.markup.Markdown(item.Description), CanManage: manage,
 	}
 	for _, rv := range v.Renditions {
 		switch rv.Name {
@@ -75,6 +80,10 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderItemNotFound(w http.ResponseWriter, r *http.Request) {
+	if s.federation != nil && s.federation.Tombstoned(r.Context(), s.federation.ItemURI(r.PathValue("id"))) {
+		s.renderError(w, r, http.StatusGone, "Deleted", "What was here has been deleted by its creator.")
+		return
+	}
 	s.renderError(w, r, http.StatusNotFound, "Not found",
 		"There is nothing at this address. It may have been mistyped, or what was here has been removed or is not published.")
 }

@@ -15,7 +15,7 @@ var staticFS embed.FS
 
 // fingerprinted are the static files that pages link with a content hash,
 // so that browsers may cache them for good.
-var fingerprinted = []string{"static/style.css", "static/upload.js"}
+var fingerprinted = []string{"static/style.css", "static/upload.js", "static/copy.js"}
 
 // loadStatic fingerprints the style sheet and the scripts.
 func (s *server) loadStatic() error {
@@ -31,6 +31,7 @@ func (s *server) loadStatic() error {
 	s.styleHash = s.static["/static/style.css"]
 	s.styleURL = "/static/style.css?v=" + s.styleHash
 	s.scriptURL = "/static/upload.js?v=" + s.static["/static/upload.js"]
+	s.copyScriptURL = "/static/copy.js?v=" + s.static["/static/copy.js"]
 	return nil
 }
 

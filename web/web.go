@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/federation"
+	"github.com/archipel/archipel/markup"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
@@ -46,6 +48,9 @@ type Deps struct {
 	// Library is the media library. When nil, the upload, item, media and
 	// JSON item routes are not registered.
 	Library *library.Library
+	// Federation serves the ActivityPub side; nil: the hub does not
+	// federate (no discovery, actors or inboxes).
+	Federation *federation.Service
 	// Uploads receives tus uploads at /api/uploads/; required with Library.
 	// The caller sets Dir, BasePath ("/api/uploads/"), MaxSize, Expiry and
 	// Logger; New fills in Owner, Accept and Complete (they need the
@@ -65,6 +70,8 @@ type server struct {
 	version    string
 	library    *library.Library // nil: no media routes
 	uploads    *media.Uploads
+	markup     *markup.Renderer
+	federation *federation.Service // nil: no ActivityPub routes
 
 	secure     bool   // cookies get the Secure attribute
 	csrfSecret []byte // HMAC key binding CSRF tokens to their cookie
@@ -72,6 +79,7 @@ type server struct {
 	styleURL   string // /static/style.css?v=<content hash>
 	styleHash  string
 	scriptURL  string            // /static/upload.js?v=<content hash>
+	copyScriptURL string         // /static/copy.js?v=<content hash>
 	static     map[string]string // fingerprinted /static/ paths → content hash
 	metrics    *httpMetrics
 	mux        *http.ServeMux
@@ -114,6 +122,8 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		library:    d.Library,
 		uploads:    d.Uploads,
 		secure:     d.PublicURL.Scheme == "https",
+		markup:     markup.New(),
+		federation: d.Federation,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -190,10 +200,13 @@ func (s *server) routes() http.Handler {
 		s.apiRoute("DELETE /api/items/{id}", s.handleAPIItemDelete)
 		s.apiRoute("GET /api/channels/{handle}/items", s.handleAPIChannelItems)
 	}
+	cop := http.NewCrossOriginProtection()
+	if s.federation != nil {
+		s.federationRoutes(cop)
+	}
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 	s.route("/", s.handleNotFound)
 
-	cop := http.NewCrossOriginProtection()
 	// Behind a proxy that rewrites Host, the public origin still counts as
 	// this site for browsers that send Origin without Sec-Fetch-Site.
 	if err := cop.AddTrustedOrigin(s.publicURL.Scheme + "://" + s.publicURL.Host); err != nil {

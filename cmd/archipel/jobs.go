@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
@@ -19,10 +21,12 @@ import (
 
 // services holds the long-lived services that commands and jobs share.
 type services struct {
-	store   *store.Store
-	library *library.Library
-	uploads *media.Uploads
-	runner  *jobs.Runner
+	store      *store.Store
+	library    *library.Library
+	uploads    *media.Uploads
+	federation *federation.Service
+	runner     *jobs.Runner
+	registry   *prometheus.Registry // metrics of every service; serve exposes it at /metrics
 }
 
 // newServices builds the services on s and a job runner; work says whether this
@@ -32,9 +36,21 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	fed, err := federation.New(federation.Config{
+		Store: s, Library: lib, PublicURL: e.cfg.PublicURL, Version: version, Logger: e.logger(), Registry: reg,
+		AllowPrivateAddresses: e.cfg.FederationAllowPrivate, DateWindow: e.cfg.FederationDateWindow,
+		MaxInboxBody: e.cfg.FederationMaxInbox,
+	})
+	if err != nil {
+		return nil, err
+	}
+	lib.Events = fed
 	h := &services{
-		store:   s,
-		library: lib,
+		store:      s,
+		library:    lib,
+		federation: fed,
+		registry:   reg,
 		uploads: &media.Uploads{
 			Dir: e.uploadsDir(), BasePath: "/api/uploads/", MaxSize: e.cfg.MaxUploadSize,
 			Expiry: e.cfg.UploadExpiry, Logger: e.logger(),
@@ -49,7 +65,10 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	h.runner, err = jobs.New(s, w, jobs.Config{
 		NodeName:        node,
 		Workers:         e.cfg.JobWorkers,
-		Queues:          map[string]int{library.TranscodeQueue: e.cfg.TranscodeWorkers},
+		Queues: map[string]int{
+			library.TranscodeQueue:     e.cfg.TranscodeWorkers,
+			federation.QueueFederation: e.cfg.FederationWorkers,
+		},
 		RescueAfter:     e.cfg.JobRescueAfter,
 		ShutdownTimeout: e.cfg.ShutdownTimeout,
 		Logger:          e.logger(),
@@ -60,6 +79,7 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 		return nil, err
 	}
 	lib.Queue = h.runner
+	fed.SetQueue(h.runner)
 	return h, nil
 }
 
@@ -72,6 +92,8 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &accounts.SessionCleanupWorker{Store: h.store})
 	river.AddWorker(w, &library.TranscodeWorker{Library: h.library})
 	river.AddWorker(w, &library.SweepUploadsWorker{Uploads: h.uploads})
+	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
+	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
 
 	hourly := func(args river.JobArgs) *river.PeriodicJob {
 		return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),

@@ -265,7 +265,7 @@ func itemCommand() *command {
 			{
 				name: "publish", args: "ID", summary: "publish a draft",
 				run: item(func(ctx context.Context, e *env, lib *library.Library, it *store.Item) error {
-					if err := lib.Store.PublishItem(ctx, it.ID); err != nil {
+					if err := lib.Publish(ctx, it); err != nil {
 						return fmt.Errorf("item %s is %s, not a draft", it.PublicID, it.State)
 					}
 					fmt.Fprintf(e.stdout, "published %s\n", lib.ItemURL(it))

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/archipel/archipel/accounts"
@@ -56,7 +55,7 @@ func serve(ctx context.Context, e *env) error {
 		return err
 	}
 	runner := h.runner
-	reg := prometheus.NewRegistry()
+	reg := h.registry
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -72,6 +71,7 @@ func serve(ctx context.Context, e *env) error {
 		Version:    version,
 		Library:    h.library,
 		Uploads:    h.uploads,
+		Federation: h.federation,
 	})
 	if err != nil {
 		return err

@@ -33,6 +33,19 @@ type Library struct {
 	WorkDir    string // scratch space for transcoding, emptied per attempt
 	PublicURL  *url.URL
 	Logger     *slog.Logger
+	// Events is told, inside the transaction that changes an item, that it
+	// was published, edited or is being deleted (federation queues its
+	// Create, Update and Delete there). Nil: nobody is told.
+	Events Events
+}
+
+// Events receives item changes inside the transaction that makes them.
+type Events interface {
+	ItemPublished(ctx context.Context, tx *store.Tx, itemID int64) error
+	ItemUpdated(ctx context.Context, tx *store.Tx, item *store.Item) error
+	// ItemDeleting runs before the item's rows go; it returns jobs to
+	// cancel once the deletion has committed.
+	ItemDeleting(ctx context.Context, tx *store.Tx, item *store.Item) (cancel []int64, err error)
 }
 
 // Input is what a creator says about an upload.
@@ -134,15 +147,55 @@ func (l *Library) Retry(ctx context.Context, item *store.Item) error {
 	})
 }
 
-// Delete cancels the item's job, then removes its rows and its files.
+// Publish publishes a draft item.
+func (l *Library) Publish(ctx context.Context, item *store.Item) error {
+	var then func(tx *store.Tx) error
+	if l.Events != nil {
+		then = func(tx *store.Tx) error { return l.Events.ItemPublished(ctx, tx, item.ID) }
+	}
+	return l.Store.PublishItem(ctx, item.ID, then)
+}
+
+// Update changes an item's metadata; a published item's followers are told.
+func (l *Library) Update(ctx context.Context, item *store.Item, e store.ItemEdit) error {
+	var then func(tx *store.Tx, it *store.Item) error
+	if l.Events != nil {
+		then = func(tx *store.Tx, it *store.Item) error {
+			if it.State != store.StatePublished {
+				return nil
+			}
+			return l.Events.ItemUpdated(ctx, tx, it)
+		}
+	}
+	return l.Store.UpdateItem(ctx, item.ID, e, then)
+}
+
+// Delete cancels the item's jobs (transcoding, pending deliveries), then
+// removes its rows and its files.
 func (l *Library) Delete(ctx context.Context, item *store.Item) error {
 	if item.JobID != 0 && l.Queue != nil {
 		if err := l.Queue.Cancel(ctx, item.JobID); err != nil {
 			return fmt.Errorf("cancel the transcoding job: %w", err)
 		}
 	}
-	if _, err := l.Store.DeleteItem(ctx, item.ID); err != nil {
+	var cancel []int64
+	var before func(tx *store.Tx) error
+	if l.Events != nil {
+		before = func(tx *store.Tx) (err error) {
+			cancel, err = l.Events.ItemDeleting(ctx, tx, item)
+			return err
+		}
+	}
+	if _, err := l.Store.DeleteItem(ctx, item.ID, before); err != nil {
 		return err
+	}
+	for _, id := range cancel {
+		if l.Queue == nil {
+			break
+		}
+		if err := l.Queue.Cancel(ctx, id); err != nil {
+			l.logger().Warn("cancel a delivery of a deleted item", "job", id, "error", err)
+		}
 	}
 	if err := l.Storage.DeletePrefix(ctx, "items/"+item.PublicID); err != nil {
 		return fmt.Errorf("item deleted, but its files were not: %w", err)
@@ -315,7 +368,11 @@ func (w *TranscodeWorker) Work(ctx context.Context, job *river.Job[TranscodeArgs
 		stored = append(stored, store.MediaFile{Rendition: o.Name, MimeType: o.MimeType, Size: size, SHA256: sum,
 			StorageKey: key, Width: o.Width, Height: o.Height, FPS: o.FPS, Bitrate: o.Bitrate})
 	}
-	old, err := l.Store.FinishItem(ctx, item.ID, info.Duration, stored)
+	var published func(tx *store.Tx) error
+	if l.Events != nil {
+		published = func(tx *store.Tx) error { return l.Events.ItemPublished(ctx, tx, item.ID) }
+	}
+	old, err := l.Store.FinishItem(ctx, item.ID, info.Duration, stored, published)
 	if err != nil {
 		l.deleteKeys(keys)
 		if errors.Is(err, store.ErrNotFound) {

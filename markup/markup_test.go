@@ -1,14 +1,12 @@
-package web
+package markup
 
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
-func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-func TestRenderMarkdown(t *testing.T) {
+func TestMarkdown(t *testing.T) {
+	r := New()
 	for _, tc := range []struct {
 		in       string
 		want     []string
@@ -26,24 +24,29 @@ func TestRenderMarkdown(t *testing.T) {
 		{"- one\n- two", []string{"<ul>", "<li>one</li>"}, nil},
 		{"", nil, []string{"<p>"}},
 	} {
-		got := string(renderMarkdown(tc.in))
+		got := string(r.Markdown(tc.in))
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
-				t.Errorf("renderMarkdown(%q) = %q, lacks %q", tc.in, got, w)
+				t.Errorf("Markdown(%q) = %q, lacks %q", tc.in, got, w)
 			}
 		}
 		for _, w := range tc.dontWant {
 			if strings.Contains(got, w) {
-				t.Errorf("renderMarkdown(%q) = %q, contains %q", tc.in, got, w)
+				t.Errorf("Markdown(%q) = %q, contains %q", tc.in, got, w)
 			}
 		}
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
-	for in, want := range map[float64]string{0: "0:00", 2.04: "0:02", 65.5: "1:06", 3599: "59:59", 3725: "1:02:05"} {
-		if got := formatDuration(secondsDuration(in)); got != want {
-			t.Errorf("formatDuration(%vs) = %q, want %q", in, got, want)
+func TestSanitize(t *testing.T) {
+	r := New()
+	got := string(r.Sanitize(`<p onclick="x()">hi <a href="https://m.example/@a">@a</a><script>alert(1)</script></p>`))
+	for _, bad := range []string{"onclick", "<script", "alert"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("Sanitize kept %q: %s", bad, got)
 		}
+	}
+	if !strings.Contains(got, `href="https://m.example/@a"`) || !strings.Contains(got, "nofollow") {
+		t.Errorf("Sanitize lost the link or its nofollow: %s", got)
 	}
 }

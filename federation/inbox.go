@@ -1,0 +1,177 @@
+package federation
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/riverqueue/river"
+
+	"github.com/archipel/archipel/federation/ap"
+	"github.com/archipel/archipel/federation/httpsig"
+	"github.com/archipel/archipel/federation/keys"
+	"github.com/archipel/archipel/store"
+)
+
+// InboxArgs is the job that processes one stored inbox activity.
+type InboxArgs struct {
+	ActivityID int64 `json:"activity_id"`
+}
+
+// Kind implements river.JobArgs.
+func (InboxArgs) Kind() string { return "federation_inbox" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (InboxArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueFederation, MaxAttempts: 8}
+}
+
+// QueueFederation is the River queue of inbox processing and deliveries.
+const QueueFederation = "federation"
+
+// refusal is an inbox answer other than 202, with the reason logged and
+// counted.
+type refusal struct {
+	status int
+	reason string // metric label
+	msg    string
+}
+
+func (e *refusal) Error() string { return e.msg }
+
+func refuse(status int, reason, format string, args ...any) *refusal {
+	return &refusal{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// HandleInbox receives a POST to the shared inbox or an actor's inbox. It
+// checks, in order: the body size; the signature's form, Date and Digest;
+// that neither the actor's nor the key's host is blocked (before fetching
+// anything); that the key, the actor and the activity id share one host;
+// the signature itself with the (cached) key. Then it stores the activity
+// and queues its processing in one transaction, and answers 202.
+func (s *Service) HandleInbox(w http.ResponseWriter, r *http.Request) {
+	err := s.receive(r)
+	var rf *refusal
+	switch {
+	case err == nil:
+		s.metrics.inbox.WithLabelValues("accepted").Inc()
+		w.WriteHeader(http.StatusAccepted)
+		return
+	case errors.As(err, &rf):
+		s.metrics.inbox.WithLabelValues(rf.reason).Inc()
+		s.log.Info("inbox refused", "status", rf.status, "reason", rf.reason, "error", rf.msg, "remote", r.RemoteAddr)
+		http.Error(w, rf.msg, rf.status)
+	default:
+		s.metrics.inbox.WithLabelValues("error").Inc()
+		s.serverError(w, r, err)
+	}
+}
+
+func (s *Service) receive(r *http.Request) error {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.maxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return refuse(http.StatusRequestEntityTooLarge, "too_large", "the body is over %d bytes", s.maxBody)
+	}
+	if err != nil {
+		return refuse(http.StatusBadRequest, "unreadable", "cannot read the body: %v", err)
+	}
+	sig, err := s.verifier.Parse(r, body)
+	if err != nil {
+		status := http.StatusUnauthorized
+		reason := "bad_signature"
+		switch {
+		case errors.Is(err, httpsig.ErrDigest):
+			status, reason = http.StatusBadRequest, "bad_digest"
+		case errors.Is(err, httpsig.ErrStaleDate):
+			reason = "stale_date"
+		case errors.Is(err, httpsig.ErrNoSignature):
+			reason = "unsigned"
+		}
+		return refuse(status, reason, "signature: %v", err)
+	}
+	id, typ, actor, err := ap.Peek(body)
+	if err != nil || typ == "" || actor == "" {
+		return refuse(http.StatusBadRequest, "malformed", "the body is not an activity with a type and an actor")
+	}
+	if id == "" {
+		return refuse(http.StatusBadRequest, "malformed", "the activity has no id")
+	}
+	actorHost, keyHost := hostOf(actor), hostOf(sig.KeyID)
+	for _, h := range []string{actorHost, keyHost} {
+		policy, err := s.store.InstancePolicy(ctx, h)
+		if err != nil {
+			return err
+		}
+		if policy == store.PolicyBlock {
+			return refuse(http.StatusForbidden, "blocked", "%s is blocked here", h)
+		}
+	}
+	if actorHost == "" || keyHost != actorHost {
+		return refuse(http.StatusUnauthorized, "foreign_key", "the key %s is not on the actor's host %s", sig.KeyID, actorHost)
+	}
+	if hostOf(id) != actorHost {
+		return refuse(http.StatusBadRequest, "foreign_id", "the activity id %s is not on the actor's host", id)
+	}
+	if err := s.checkSignature(ctx, sig, typ, actor, body); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		rowID, err := tx.InsertInboxActivity(ctx, store.InboxActivity{
+			ActivityURI: id, Type: typ, ActorURI: actor, KeyID: sig.KeyID, Body: string(body),
+		})
+		if errors.Is(err, store.ErrConflict) {
+			return refuse(http.StatusConflict, "replay", "the activity %s was already received", id)
+		}
+		if err != nil {
+			return err
+		}
+		q, err := s.jobs()
+		if err != nil {
+			return err
+		}
+		_, err = q.InsertTx(ctx, tx, InboxArgs{ActivityID: rowID}, nil)
+		return err
+	})
+}
+
+// checkSignature verifies sig with the key of its keyId: cached, fetched
+// once (coalesced), and refetched once if it fails (keys rotate). A Delete
+// of an actor whose key is gone verifies with the key we stored for it.
+func (s *Service) checkSignature(ctx context.Context, sig *httpsig.Signature, typ, actor string, body []byte) error {
+	key, err := s.keys.Get(ctx, sig.KeyID)
+	if errors.Is(err, keys.ErrGone) && typ == "Delete" {
+		if stored, serr := s.store.RemoteActorByURI(ctx, actor); serr == nil && stored.PublicKeyPEM != "" {
+			pub, perr := httpsig.ParsePublicKeyPEM(stored.PublicKeyPEM)
+			if perr == nil && sig.Verify(pub) == nil {
+				return nil
+			}
+		}
+		return refuse(http.StatusGone, "key_gone", "the key %s is gone", sig.KeyID)
+	}
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "key_unavailable", "cannot get the key %s: %v", sig.KeyID, err)
+	}
+	if hostOf(key.Owner) != hostOf(actor) {
+		return refuse(http.StatusUnauthorized, "foreign_key", "the key %s belongs to %s, not to the actor's host", sig.KeyID, key.Owner)
+	}
+	if verify(sig, key.PublicKey) == nil {
+		return nil
+	}
+	fresh, err := s.keys.Refresh(ctx, sig.KeyID)
+	if err == nil && fresh.PublicKey != nil && hostOf(fresh.Owner) == hostOf(actor) && verify(sig, fresh.PublicKey) == nil {
+		return nil
+	}
+	return refuse(http.StatusUnauthorized, "bad_signature", "the signature does not verify with the key %s", sig.KeyID)
+}
+
+func verify(sig *httpsig.Signature, pub crypto.PublicKey) error {
+	if pub == nil {
+		return errors.New("no key")
+	}
+	return sig.Verify(pub)
+}

@@ -1,0 +1,253 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/archipel/archipel/federation/ap"
+	"github.com/archipel/archipel/store"
+)
+
+// InboxWorker processes stored inbox activities.
+type InboxWorker struct {
+	river.WorkerDefaults[InboxArgs]
+	Service *Service
+}
+
+// Timeout implements river.Worker.
+func (w *InboxWorker) Timeout(*river.Job[InboxArgs]) time.Duration { return 2 * time.Minute }
+
+// errIgnored marks an activity that is valid but asks nothing of us.
+type errIgnored struct{ why string }
+
+func (e errIgnored) Error() string { return e.why }
+
+func ignored(format string, args ...any) error { return errIgnored{fmt.Sprintf(format, args...)} }
+
+// Work implements river.Worker.
+func (w *InboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error {
+	s := w.Service
+	row, err := s.store.InboxActivityByID(ctx, job.Args.ActivityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if row.State != store.InboxPending {
+		return nil
+	}
+	act, err := ap.DecodeActivity([]byte(row.Body))
+	if err == nil {
+		err = s.process(ctx, act)
+	}
+	var ig errIgnored
+	switch {
+	case err == nil:
+		return s.store.FinishInboxActivity(ctx, row.ID, store.InboxDone, "")
+	case errors.As(err, &ig):
+		s.log.Debug("inbox activity ignored", "id", row.ActivityURI, "type", row.Type, "why", ig.why)
+		return s.store.FinishInboxActivity(ctx, row.ID, store.InboxIgnored, ig.why)
+	case job.Attempt >= job.MaxAttempts || ctx.Err() == nil && isPermanent(err):
+		s.log.Warn("inbox activity failed", "id", row.ActivityURI, "type", row.Type, "error", err)
+		return s.store.FinishInboxActivity(context.WithoutCancel(ctx), row.ID, store.InboxFailed, err.Error())
+	}
+	return err // River retries
+}
+
+// isPermanent tells errors that a retry will not fix.
+func isPermanent(err error) bool {
+	var perm permanentError
+	return errors.As(err, &perm)
+}
+
+type permanentError struct{ error }
+
+// process applies one verified activity.
+func (s *Service) process(ctx context.Context, act *ap.Activity) error {
+	switch act.Type {
+	case "Follow":
+		return s.onFollow(ctx, act)
+	case "Undo":
+		return s.onUndo(ctx, act)
+	case "Like", "Announce":
+		return s.onReaction(ctx, act)
+	case "Update":
+		return s.onUpdate(ctx, act)
+	case "Delete":
+		return s.onDelete(ctx, act)
+	case "Accept", "Reject":
+		return s.onAnswer(ctx, act)
+	case "Create":
+		return s.onCreate(ctx, act)
+	}
+	return ignored("%s is not handled", act.Type)
+}
+
+// onFollow records a follow of a local actor and accepts it, unless the
+// actor approves followers by hand (the creator then decides).
+func (s *Service) onFollow(ctx context.Context, act *ap.Activity) error {
+	kind, username, ok := s.parseLocalActor(act.Object.ID)
+	if !ok {
+		return ignored("follow of %s, not a local actor", act.Object.ID)
+	}
+	target, err := s.lookupLocal(ctx, kind, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return ignored("follow of unknown actor %s", act.Object.ID)
+	}
+	if err != nil {
+		return err
+	}
+	follower, err := s.RemoteActor(ctx, act.Actor.ID)
+	if err != nil {
+		return err
+	}
+	state := store.FollowAccepted
+	if target.ManuallyApproves {
+		state = store.FollowPending
+	}
+	f, err := s.store.UpsertFollow(ctx, follower.ID, target.ID, state, act.ID)
+	if err != nil {
+		return err
+	}
+	if f.State != store.FollowAccepted {
+		return nil // waits for the creator
+	}
+	return s.answerFollow(ctx, target, f, true)
+}
+
+// onUndo undoes a Follow, Like or Announce by the same actor.
+func (s *Service) onUndo(ctx context.Context, act *ap.Activity) error {
+	inner := &ap.Activity{ID: act.Object.ID, Type: act.Object.Type}
+	if act.Object.Raw != nil {
+		decoded, err := ap.DecodeActivity(act.Object.Raw)
+		if err != nil {
+			return permanentError{err}
+		}
+		inner = decoded
+		if inner.Actor.ID != "" && inner.Actor.ID != act.Actor.ID {
+			return ignored("undo of an activity by another actor")
+		}
+	}
+	actor, err := s.store.RemoteActorByURI(ctx, act.Actor.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ignored("undo by an unknown actor")
+	}
+	if err != nil {
+		return err
+	}
+	switch inner.Type {
+	case "Follow":
+		kind, username, ok := s.parseLocalActor(inner.Object.ID)
+		if !ok {
+			return ignored("undo of a follow of %s", inner.Object.ID)
+		}
+		target, err := s.lookupLocal(ctx, kind, username)
+		if err != nil {
+			return ignored("undo of a follow of an unknown actor")
+		}
+		_, err = s.store.DeleteFollow(ctx, actor.ID, target.ID)
+		return err
+	case "Like", "Announce":
+		kind := store.ReactionLike
+		if inner.Type == "Announce" {
+			kind = store.ReactionShare
+		}
+		_, err := s.store.RemoveReaction(ctx, kind, actor.ID, inner.Object.ID)
+		return err
+	}
+	return ignored("undo of %q", inner.Type)
+}
+
+// onReaction counts a Like or Announce of a local item.
+func (s *Service) onReaction(ctx context.Context, act *ap.Activity) error {
+	pid, ok := s.parseLocalItem(act.Object.ID)
+	if !ok {
+		return ignored("%s of %s, not a local item", act.Type, act.Object.ID)
+	}
+	item, err := s.store.ItemByPublicID(ctx, pid)
+	if errors.Is(err, store.ErrNotFound) {
+		return ignored("%s of an unknown item", act.Type)
+	}
+	if err != nil {
+		return err
+	}
+	actor, err := s.RemoteActor(ctx, act.Actor.ID)
+	if err != nil {
+		return err
+	}
+	kind := store.ReactionLike
+	if act.Type == "Announce" {
+		kind = store.ReactionShare
+	}
+	return s.store.AddReaction(ctx, kind, actor.ID, item.ID, 0, act.Object.ID, act.ID)
+}
+
+// onUpdate refreshes a cached remote actor from its origin (an Update of
+// its own profile); other updates are for the Comments issue.
+func (s *Service) onUpdate(ctx context.Context, act *ap.Activity) error {
+	switch act.Object.Type {
+	case "Person", "Group", "Service", "Application", "Organization":
+		if act.Object.ID != act.Actor.ID {
+			return ignored("update of another actor's profile")
+		}
+		_, err := s.RefreshActor(ctx, act.Actor.ID)
+		return err
+	case "Note", "Article", "Page", "Question":
+		return s.onUpdateComment(ctx, act)
+	}
+	return ignored("update of a %s", act.Object.Type)
+}
+
+// onDelete removes a deleted actor (with its follows and reactions) or a
+// deleted comment.
+func (s *Service) onDelete(ctx context.Context, act *ap.Activity) error {
+	if act.Object.ID == act.Actor.ID {
+		found, err := s.store.DeleteRemoteActor(ctx, act.Actor.ID)
+		if err != nil {
+			return err
+		}
+		s.keys.Tombstone(act.Actor.ID + "#main-key")
+		s.keys.Tombstone(act.Actor.ID + "/main-key")
+		if !found {
+			return ignored("delete of an unknown actor")
+		}
+		return nil
+	}
+	return s.onDeleteComment(ctx, act)
+}
+
+// onAnswer records a remote actor's Accept or Reject of a follow we sent.
+func (s *Service) onAnswer(ctx context.Context, act *ap.Activity) error {
+	follow := &ap.Activity{ID: act.Object.ID}
+	if act.Object.Raw != nil {
+		if decoded, err := ap.DecodeActivity(act.Object.Raw); err == nil {
+			follow = decoded
+		}
+	}
+	kind, username, ok := s.parseLocalActor(follow.Actor.ID)
+	if !ok {
+		return ignored("answer to a follow we did not send")
+	}
+	local, err := s.lookupLocal(ctx, kind, username)
+	if err != nil {
+		return ignored("answer to a follow by an unknown actor")
+	}
+	target, err := s.store.RemoteActorByURI(ctx, act.Actor.ID)
+	if err != nil {
+		return ignored("answer from an actor we do not follow")
+	}
+	f, err := s.store.FollowOf(ctx, local.ID, target.ID)
+	if err != nil {
+		return ignored("answer to an unknown follow")
+	}
+	state := store.FollowAccepted
+	if act.Type == "Reject" {
+		state = store.FollowRejected
+	}
+	return s.store.SetFollowState(ctx, f.ID, state)
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Inbox activity states.
+const (
+	InboxPending = "pending"
+	InboxDone    = "done"
+	InboxIgnored = "ignored"
+	InboxFailed  = "failed"
+)
+
+// InboxActivity is an activity received in an inbox, stored before the
+// answer and processed by a job.
+type InboxActivity struct {
+	ID          int64
+	ActivityURI string
+	Type        string
+	ActorURI    string
+	KeyID       string
+	Body        string
+	State       string
+	Note        string
+	ReceivedAt  time.Time
+}
+
+const inboxColumns = `id, activity_uri, type, actor_uri, key_id, body, state, note, received_at`
+
+func scanInboxActivity(row rowScanner) (*InboxActivity, error) {
+	var a InboxActivity
+	err := row.Scan(&a.ID, &a.ActivityURI, &a.Type, &a.ActorURI, &a.KeyID, &a.Body, &a.State, &a.Note, &a.ReceivedAt)
+	return &a, notFound(err)
+}
+
+// InsertInboxActivity stores a received activity. ErrConflict means an
+// activity with that id was received before (a replay).
+func (tx *Tx) InsertInboxActivity(ctx context.Context, a InboxActivity) (int64, error) {
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO inbox_activities (activity_uri, type, actor_uri, key_id, body, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (activity_uri) DO NOTHING RETURNING id`,
+		a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body, tx.s.utcNow()).Scan(&id)
+	if err := notFound(err); err == ErrNotFound {
+		return 0, ErrConflict
+	} else if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// InboxActivityByID finds a received activity.
+func (s *Store) InboxActivityByID(ctx context.Context, id int64) (*InboxActivity, error) {
+	return scanInboxActivity(s.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inbox_activities WHERE id = $1`, id))
+}
+
+// ListInboxActivities returns the latest received activities, newest first.
+func (s *Store) ListInboxActivities(ctx context.Context, limit int) ([]*InboxActivity, error) {
+	return queryAll(ctx, s.db, scanInboxActivity, `SELECT `+inboxColumns+` FROM inbox_activities ORDER BY id DESC LIMIT $1`, limit)
+}
+
+// FinishInboxActivity records how processing ended.
+func (s *Store) FinishInboxActivity(ctx context.Context, id int64, state, note string) error {
+	return s.execOne(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3 WHERE id = $4`, state, note, s.utcNow(), id)
+}
+
+// OutboxActivity is an activity a local actor published.
+type OutboxActivity struct {
+	ID        int64
+	ActorID   int64
+	Type      string
+	ObjectURI string
+	ItemID    int64 // 0: not tied to an item
+	Public    bool
+	Body      string
+	CreatedAt time.Time
+}
+
+const outboxColumns = `id, actor_id, type, object_uri, COALESCE(item_id, 0), public, body, created_at`
+
+func scanOutboxActivity(row rowScanner) (*OutboxActivity, error) {
+	var a OutboxActivity
+	err := row.Scan(&a.ID, &a.ActorID, &a.Type, &a.ObjectURI, &a.ItemID, &a.Public, &a.Body, &a.CreatedAt)
+	return &a, notFound(err)
+}
+
+// InsertOutboxActivity records an activity; body is called with the new
+// row's id to build the JSON (whose id URL derives from it).
+func (tx *Tx) InsertOutboxActivity(ctx context.Context, a OutboxActivity, body func(id int64) (string, error)) (int64, error) {
+	var item any
+	if a.ItemID != 0 {
+		item = a.ItemID
+	}
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO outbox_activities (actor_id, type, object_uri, item_id, public, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, '', $6) RETURNING id`, a.ActorID, a.Type, a.ObjectURI, item, a.Public, tx.s.utcNow()).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	text, err := body(id)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.q.ExecContext(ctx, `UPDATE outbox_activities SET body = $1 WHERE id = $2`, text, id)
+	return id, err
+}
+
+// OutboxActivityByID finds a published activity.
+func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (*OutboxActivity, error) {
+	return scanOutboxActivity(s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_activities WHERE id = $1`, id))
+}
+
+// ListOutbox returns actorID's public activities with id < before (0: from
+// the newest), newest first.
+func (s *Store) ListOutbox(ctx context.Context, actorID, before int64, limit int) ([]*OutboxActivity, error) {
+	if before <= 0 {
+		before = 1 << 62
+	}
+	return queryAll(ctx, s.db, scanOutboxActivity, `SELECT `+outboxColumns+` FROM outbox_activities
+		WHERE actor_id = $1 AND public AND body <> '' AND id < $2 ORDER BY id DESC LIMIT $3`, actorID, before, limit)
+}
+
+// CountOutbox counts actorID's public activities.
+func (s *Store) CountOutbox(ctx context.Context, actorID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE actor_id = $1 AND public AND body <> ''`, actorID).Scan(&n)
+	return n, err
+}
+
+// AddDeliveryJob records that jobID delivers activityID (to inbox, or to
+// everyone when inbox is "").
+func (tx *Tx) AddDeliveryJob(ctx context.Context, jobID, activityID int64, inbox string) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO delivery_jobs (job_id, activity_id, inbox) VALUES ($1, $2, $3)`, jobID, activityID, inbox)
+	return err
+}
+
+// AddDeliveryJob is AddDeliveryJob outside a transaction.
+func (s *Store) AddDeliveryJob(ctx context.Context, jobID, activityID int64, inbox string) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.AddDeliveryJob(ctx, jobID, activityID, inbox) })
+}
+
+// RemoveDeliveryJob forgets a finished delivery job.
+func (s *Store) RemoveDeliveryJob(ctx context.Context, jobID int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM delivery_jobs WHERE job_id = $1`, jobID)
+	return err
+}
+
+// DeliveryJobsOfItem lists the jobs still delivering activities about
+// itemID (its Create and Updates).
+func (s *Store) DeliveryJobsOfItem(ctx context.Context, itemID int64) ([]int64, error) {
+	return queryAll(ctx, s.db, scanInt64, deliveryJobsOfItem, itemID)
+}
+
+const deliveryJobsOfItem = `SELECT d.job_id FROM delivery_jobs d JOIN outbox_activities o ON o.id = d.activity_id
+	WHERE o.item_id = $1 ORDER BY d.job_id`
+
+// CountDeliveryJobs counts the delivery jobs not yet finished.
+func (s *Store) CountDeliveryJobs(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_jobs`).Scan(&n)
+	return n, err
+}
+
+// Reaction kinds.
+const (
+	ReactionLike  = "like"
+	ReactionShare = "share"
+)
+
+// AddReaction records a Like or Announce of a local item or comment (one
+// of itemID, commentID is non-zero) and recounts its counters. A repeated
+// reaction is ignored.
+func (s *Store) AddReaction(ctx context.Context, kind string, actorID, itemID, commentID int64, objectURI, activityURI string) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.q.ExecContext(ctx, `INSERT INTO reactions (kind, actor_id, object_uri, item_id, comment_id, activity_uri, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			kind, actorID, objectURI, nullID(itemID), nullID(commentID), activityURI, s.utcNow())
+		if err != nil {
+			return err
+		}
+		return tx.recount(ctx, []reactionTarget{{itemID, commentID}})
+	})
+}
+
+// RemoveReaction undoes actorID's reaction of kind to objectURI; it reports
+// whether there was one.
+func (s *Store) RemoveReaction(ctx context.Context, kind string, actorID int64, objectURI string) (bool, error) {
+	var found bool
+	err := s.InTx(ctx, func(tx *Tx) error {
+		targets, err := tx.reactionTargets(ctx, `kind = $1 AND actor_id = $2 AND object_uri = $3`, kind, actorID, objectURI)
+		if err != nil || len(targets) == 0 {
+			return err
+		}
+		found = true
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM reactions WHERE kind = $1 AND actor_id = $2 AND object_uri = $3`, kind, actorID, objectURI); err != nil {
+			return err
+		}
+		return tx.recount(ctx, targets)
+	})
+	return found, err
+}
+
+// ItemReactionCounts returns an item's like and share counters.
+func (s *Store) ItemReactionCounts(ctx context.Context, itemID int64) (likes, shares int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT like_count, share_count FROM items WHERE id = $1`, itemID).Scan(&likes, &shares)
+	return likes, shares, notFound(err)
+}
+
+type reactionTarget struct{ itemID, commentID int64 }
+
+// reactionTargets lists the items and comments of the reactions matching
+// where (a condition on the reactions table).
+func (tx *Tx) reactionTargets(ctx context.Context, where string, args ...any) ([]reactionTarget, error) {
+	return queryAll(ctx, tx.q, func(row rowScanner) (reactionTarget, error) {
+		var t reactionTarget
+		err := row.Scan(&t.itemID, &t.commentID)
+		return t, err
+	}, `SELECT DISTINCT COALESCE(item_id, 0), COALESCE(comment_id, 0) FROM reactions WHERE `+where, args...)
+}
+
+// recount recomputes the like and share counters of targets.
+func (tx *Tx) recount(ctx context.Context, targets []reactionTarget) error {
+	for _, t := range targets {
+		if t.itemID != 0 {
+			if _, err := tx.q.ExecContext(ctx, `UPDATE items SET
+				like_count = (SELECT COUNT(*) FROM reactions WHERE item_id = $1 AND kind = 'like'),
+				share_count = (SELECT COUNT(*) FROM reactions WHERE item_id = $1 AND kind = 'share') WHERE id = $1`, t.itemID); err != nil {
+				return err
+			}
+		}
+		if t.commentID != 0 {
+			if _, err := tx.q.ExecContext(ctx, `UPDATE comments SET
+				like_count = (SELECT COUNT(*) FROM reactions WHERE comment_id = $1 AND kind = 'like'),
+				share_count = (SELECT COUNT(*) FROM reactions WHERE comment_id = $1 AND kind = 'share') WHERE id = $1`, t.commentID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// AddTombstone remembers a deleted local object, whose URL then answers 410.
+func (tx *Tx) AddTombstone(ctx context.Context, uri, formerType string) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO tombstones (uri, former_type, deleted_at) VALUES ($1, $2, $3)
+		ON CONFLICT (uri) DO NOTHING`, uri, formerType, tx.s.utcNow())
+	return err
+}
+
+// Tombstone finds the tombstone of a deleted local object.
+func (s *Store) Tombstone(ctx context.Context, uri string) (formerType string, deletedAt time.Time, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT former_type, deleted_at FROM tombstones WHERE uri = $1`, uri).Scan(&formerType, &deletedAt)
+	return formerType, deletedAt, notFound(err)
+}
+
+// ChannelActorOfItem returns the actor id of the channel an item is in.
+func (tx *Tx) ChannelActorOfItem(ctx context.Context, itemID int64) (int64, error) {
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `SELECT c.actor_id FROM items i JOIN channels c ON c.id = i.channel_id WHERE i.id = $1`, itemID).Scan(&id)
+	return id, notFound(err)
+}
+
+// DeliveryJobsOfItem is DeliveryJobsOfItem inside a transaction.
+func (tx *Tx) DeliveryJobsOfItem(ctx context.Context, itemID int64) ([]int64, error) {
+	return queryAll(ctx, tx.q, scanInt64, deliveryJobsOfItem, itemID)
+}
+
+// SetOutboxBody writes the body of an activity queued without one.
+func (s *Store) SetOutboxBody(ctx context.Context, id int64, objectURI, body string) error {
+	return s.execOne(ctx, `UPDATE outbox_activities SET body = $1, object_uri = $2 WHERE id = $3`, body, objectURI, id)
+}
+
+func scanInt64(row rowScanner) (int64, error) {
+	var n int64
+	err := row.Scan(&n)
+	return n, err
+}
