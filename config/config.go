@@ -196,7 +196,9 @@ var Options = []Option{
 			return err
 		}},
 	{Name: "federation-date-window", Default: "1h", Accepts: "a duration between 1m and 12h", Usage: "clock skew accepted on signed requests",
-		set: func(c *Config, v string) error { return duration(&c.FederationDateWindow, v, time.Minute, 12*time.Hour) }},
+		set: func(c *Config, v string) error {
+			return duration(&c.FederationDateWindow, v, time.Minute, 12*time.Hour)
+		}},
 	{Name: "federation-max-inbox-body", Default: "1M", Accepts: "a size between 64K and 64M", Usage: "largest activity an inbox accepts",
 		set: func(c *Config, v string) error {
 			n, err := parseSize(v)

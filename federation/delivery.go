@@ -297,4 +297,3 @@ func (s *Service) countResult(r deliver.Result) {
 	}
 	s.metrics.deliveries.WithLabelValues(r.Host, result).Inc()
 }
-

@@ -268,4 +268,3 @@ func (s *Service) notFound(w http.ResponseWriter, r *http.Request, err error) bo
 	}
 	return true
 }
-

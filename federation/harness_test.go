@@ -40,7 +40,7 @@ import (
 // hub is a real Archipel hub on loopback: store, job runner, federation
 // service and the full web handler.
 type hub struct {
-	t       *testing.T
+	t       testing.TB
 	s       *store.Store
 	fed     *federation.Service
 	lib     *library.Library
@@ -58,9 +58,12 @@ type hubOptions struct {
 	allowPrivate *bool // nil: true
 	noRunner     bool
 	maxBody      int64
+	timeout      time.Duration // per delivery attempt; 0: 3s
 }
 
-func newHub(t *testing.T, s *store.Store, o hubOptions) *hub {
+func newHub(t *testing.T, s *store.Store, o hubOptions) *hub { return newHubTB(t, s, o) }
+
+func newHubTB(t testing.TB, s *store.Store, o hubOptions) *hub {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, s); err != nil {
@@ -82,6 +85,9 @@ func newHub(t *testing.T, s *store.Store, o hubOptions) *hub {
 		t.Fatal(err)
 	}
 	h.lib = &library.Library{Store: s, Storage: storage, Transcoder: &transcode.Runner{}, WorkDir: t.TempDir(), PublicURL: pub, Logger: logger}
+	if o.timeout == 0 {
+		o.timeout = 3 * time.Second
+	}
 	allow := true
 	if o.allowPrivate != nil {
 		allow = *o.allowPrivate
@@ -89,7 +95,7 @@ func newHub(t *testing.T, s *store.Store, o hubOptions) *hub {
 	h.fed, err = federation.New(federation.Config{
 		Store: s, Library: h.lib, PublicURL: pub, Version: "test", Logger: logger,
 		AllowPrivateAddresses: allow, Now: o.now, HostMap: o.hostMap, MaxInboxBody: o.maxBody,
-		Timeout: 3 * time.Second,
+		Timeout: o.timeout,
 	})
 	if err != nil {
 		t.Fatal(err)

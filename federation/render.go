@@ -74,6 +74,9 @@ func (s *Service) LocalActorDocument(ctx context.Context, kind, username string)
 		}
 	case store.ActorPerson:
 		doc.Summary = string(s.markup.Markdown(a.Summary))
+		if doc.Summary == "" {
+			doc.Summary = "<p>" + html.EscapeString(a.Username) + " publishes on " + html.EscapeString(s.host) + ".</p>"
+		}
 	}
 	return doc, nil
 }

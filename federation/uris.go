@@ -45,7 +45,9 @@ func (s *Service) InstanceURI() string { return s.base + "/actor" }
 func (s *Service) ItemURI(publicID string) string { return s.base + "/i/" + publicID }
 
 // ActivityURI is the id of a local outbox activity.
-func (s *Service) ActivityURI(id int64) string { return s.base + "/activities/" + strconv.FormatInt(id, 10) }
+func (s *Service) ActivityURI(id int64) string {
+	return s.base + "/activities/" + strconv.FormatInt(id, 10)
+}
 
 // SharedInbox is the hub's shared inbox.
 func (s *Service) SharedInbox() string { return s.base + "/inbox" }

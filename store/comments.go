@@ -84,4 +84,3 @@ func (s *Store) ListComments(ctx context.Context, itemID int64, state string) ([
 	return queryAll(ctx, s.db, scanComment, `SELECT `+commentColumns+` FROM comments
 		WHERE item_id = $1 AND ($2 = '' OR state = $2) ORDER BY published_at, id`, itemID, state)
 }
-

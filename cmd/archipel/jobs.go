@@ -63,8 +63,8 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 		node = fmt.Sprintf("%s-cli-%d", node, time.Now().UnixNano())
 	}
 	h.runner, err = jobs.New(s, w, jobs.Config{
-		NodeName:        node,
-		Workers:         e.cfg.JobWorkers,
+		NodeName: node,
+		Workers:  e.cfg.JobWorkers,
 		Queues: map[string]int{
 			library.TranscodeQueue:     e.cfg.TranscodeWorkers,
 			federation.QueueFederation: e.cfg.FederationWorkers,
