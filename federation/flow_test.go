@@ -39,10 +39,23 @@ func TestFollowPublishUpdateDelete(t *testing.T) {
 		if n, _ := s.CountFollowers(ctx, h.channel.ActorID, store.FollowAccepted); n != 1 {
 			t.Fatalf("followers = %d", n)
 		}
+		// A PeerTube-style instance follow: the remote's own actor follows
+		// our instance actor. Its server shares bob's inbox, so the Create
+		// below must reach it once, not twice.
+		if st, msg := m.post(h.url+"/actor/inbox", map[string]any{
+			"id": m.base() + "/follows/2", "type": "Follow", "actor": m.actor("peertube"), "object": h.url + "/actor",
+		}); st != http.StatusAccepted {
+			t.Fatalf("instance follow: %d %s", st, msg)
+		}
+		eventually(t, "the instance's Accept", func() bool { return len(m.activities("Accept")) == 2 })
 
 		item := h.publishItem("First light")
 		eventually(t, "the Create", func() bool { return len(m.activities("Create")) == 1 })
 		create := m.activities("Create")[0]
+		// Two Accepts and one Create: one job each, no retries.
+		if n := h.countRows("river_job", "kind = 'federation_deliver'"); n != 3 {
+			t.Errorf("%d delivery jobs, want 3 (2 Accepts, 1 Create)", n)
+		}
 		obj := create["object"].(map[string]any)
 		if create["actor"] != channel || obj["type"] != "Video" || obj["id"] != h.url+"/i/"+item.PublicID {
 			t.Fatalf("create: %v", create)
