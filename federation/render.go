@@ -144,7 +144,7 @@ func (s *Service) ItemObject(ctx context.Context, item *store.Item) (*ap.Object,
 		o.Language = &ap.Identifier{Identifier: item.Language, Name: item.Language}
 	}
 	for _, t := range tags {
-		o.Tag = append(o.Tag, ap.Tag{Type: "Hashtag", Name: "#" + t, Href: s.base + "/tags/" + t})
+		o.Tag = append(o.Tag, ap.Tag{Type: "Hashtag", Name: "#" + t}) // no tag pages yet: no href
 	}
 	page := ap.Link{Type: "Link", MediaType: "text/html", Href: id}
 	sources, thumbnail, poster, _ := view.Playable()

@@ -4,10 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/store"
 )
+
+// maxPendingShown bounds the follow requests listed on a channel's page.
+const maxPendingShown = 50
 
 type channelPage struct {
 	Channel   *store.Channel
@@ -15,6 +19,26 @@ type channelPage struct {
 	Media     bool   // the hub has a media library: list items
 	CanManage bool   // the visitor may upload and see every item's state
 	Items     []channelItem
+	Preview   *preview
+
+	// With federation only.
+	Federation    bool
+	FediHandle    string // @handle@host, to follow from elsewhere
+	CopyScriptURL string
+	Followers     int // accepted followers
+	// For those who manage the channel.
+	ManuallyApproves bool
+	Pending          []pendingFollow // the oldest follow requests waiting
+	PendingTotal     int
+}
+
+// pendingFollow is a follow request waiting for the creator's decision.
+type pendingFollow struct {
+	ID     int64
+	Name   string // display name, or the handle without one
+	Handle string // @user@domain
+	URL    string // the follower's profile
+	Since  time.Time
 }
 
 // channelItem is one line of a channel's item list.
@@ -24,14 +48,17 @@ type channelItem struct {
 }
 
 // handleChannel shows a local channel and its items: the published ones,
-// or all of them with their state for its owner and admins.
+// or all of them with their state for its owner and admins. With
+// federation it shows the handle to follow it by and its follower count,
+// and its owner and admins decide there who may follow it.
 func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 	handle := strings.ToLower(r.PathValue("handle"))
 	if s.federation != nil && federation.WantsActivityJSON(r) {
 		s.federation.ServeActor(w, r, store.ActorGroup, handle)
 		return
 	}
-	c, err := s.store.LocalChannel(r.Context(), handle)
+	ctx := r.Context()
+	c, err := s.store.LocalChannel(ctx, handle)
 	if errors.Is(err, store.ErrNotFound) {
 		s.renderError(w, r, http.StatusNotFound, "Channel not found",
 			"There is no channel @"+handle+" on this hub. Check the address, or browse the channels from the home page.")
@@ -41,21 +68,21 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil}
+	user, err := s.currentUser(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil,
+		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(c)}
 	if s.library != nil {
-		user, err := s.currentUser(r)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		page.CanManage = canManage(user, c.OwnerID)
-		items, err := s.store.ListItems(r.Context(), store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
+		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
 		for _, it := range items {
-			v, err := s.library.View(r.Context(), it, false)
+			v, err := s.library.View(ctx, it, false)
 			if err != nil {
 				s.serverError(w, r, err)
 				return
@@ -64,5 +91,62 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 			page.Items = append(page.Items, channelItem{Item: it, Thumbnail: thumb})
 		}
 	}
+	if s.federation != nil {
+		if err := s.channelFollowers(r, c, &page); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
 	s.render(w, r, http.StatusOK, "channel", c.Title, page)
+}
+
+// channelFollowers fills in the federation side of a channel's page.
+func (s *server) channelFollowers(r *http.Request, c *store.Channel, page *channelPage) error {
+	ctx := r.Context()
+	page.Federation = true
+	page.FediHandle = s.federation.Handle(c.Handle)
+	page.CopyScriptURL = s.copyScriptURL
+	var err error
+	if page.Followers, err = s.store.CountFollowers(ctx, c.ActorID, store.FollowAccepted); err != nil {
+		return err
+	}
+	if !page.CanManage {
+		return nil
+	}
+	actor, err := s.store.ActorByID(ctx, c.ActorID)
+	if err != nil {
+		return err
+	}
+	page.ManuallyApproves = actor.ManuallyApproves
+	if page.PendingTotal, err = s.store.CountFollowers(ctx, c.ActorID, store.FollowPending); err != nil || page.PendingTotal == 0 {
+		return err
+	}
+	follows, err := s.store.ListFollowers(ctx, c.ActorID, store.FollowPending, 0, maxPendingShown)
+	if err != nil {
+		return err
+	}
+	for _, f := range follows {
+		a := f.Follower
+		p := pendingFollow{ID: f.ID, Name: strings.TrimSpace(a.DisplayName), Handle: followerHandle(a), URL: a.URL, Since: f.CreatedAt}
+		if p.URL == "" {
+			p.URL = s.federation.ActorURI(a)
+		}
+		if p.Name == "" {
+			p.Name = p.Handle
+		}
+		page.Pending = append(page.Pending, p)
+	}
+	return nil
+}
+
+// followerHandle is @user@domain of a follower (its id when the actor has
+// no username).
+func followerHandle(a *store.Actor) string {
+	switch {
+	case strings.ContainsAny(a.Username, "/:"):
+		return a.URI // stored without a preferredUsername
+	case a.Domain == "":
+		return "@" + a.Username
+	}
+	return "@" + a.Username + "@" + a.Domain
 }

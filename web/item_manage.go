@@ -8,9 +8,10 @@ import (
 	"github.com/archipel/archipel/store"
 )
 
-// manageItem loads the item of a page's POST that changes it. Anonymous
-// visitors are sent to sign in, those who may not see it get 404 and those
-// who may see but not manage it 403. It answers and returns nil then.
+// manageItem loads the item of a page that changes it (a POST, or the
+// edit form). Anonymous visitors are sent to sign in (back to the form, or
+// to the item's page after a POST), those who may not see it get 404 and
+// those who may see but not manage it 403. It answers and returns nil then.
 func (s *server) manageItem(w http.ResponseWriter, r *http.Request) (*store.User, *store.Item) {
 	id := r.PathValue("id")
 	user, err := s.currentUser(r)
@@ -19,7 +20,11 @@ func (s *server) manageItem(w http.ResponseWriter, r *http.Request) (*store.User
 		return nil, nil
 	}
 	if user == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape("/i/"+id), http.StatusSeeOther)
+		next := "/i/" + id
+		if safeMethod(r.Method) {
+			next = r.URL.Path
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return nil, nil
 	}
 	item, manage, err := s.visibleItem(r.Context(), user, id)

@@ -18,6 +18,13 @@ type itemPage struct {
 	Description template.HTML // sanitized Markdown
 	Downloads   []download
 	CanManage   bool
+	Editable    bool // CanManage, and the item is local
+	Tags        []string
+	Preview     *preview
+	// Reactions shows the fediverse likes and boosts of a published item
+	// when the hub federates.
+	Reactions     bool
+	Likes, Shares int
 }
 
 // download is a link to one of an item's files.
@@ -28,8 +35,10 @@ type download struct {
 
 // handleItem shows an item: its player once transcoded, its progress while
 // processing, the error when transcoding failed, and for its owner and
-// admins the buttons to publish, retry or delete it. Items that are not
-// published are not found by others.
+// admins the buttons to edit, publish, retry or delete it. Items that are
+// not published are not found by others. Published items carry link
+// previews (OpenGraph, Twitter cards, oEmbed) and, when the hub federates,
+// their likes and boosts.
 func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 	if s.federation != nil && federation.WantsActivityJSON(r) {
 		s.federation.ServeItem(w, r, r.PathValue("id"))
@@ -58,6 +67,18 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 	page := &itemPage{
 		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
 		Description: s.markup.Markdown(item.Description), CanManage: manage,
+		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(item, v),
+	}
+	if page.Tags, err = s.store.ItemTags(r.Context(), item.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if s.federation != nil && item.State == store.StatePublished {
+		page.Reactions = true
+		if page.Likes, page.Shares, err = s.store.ItemReactionCounts(r.Context(), item.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	for _, rv := range v.Renditions {
 		switch rv.Name {

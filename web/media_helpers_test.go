@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
@@ -83,10 +84,15 @@ type mediaHarness struct {
 	lib     *library.Library
 	storage *media.LocalStorage
 	uploads *media.Uploads
+	fed     *federation.Service // with mediaOptions.federation
 }
 
 type mediaOptions struct {
 	brokenWorker bool // the job's ffmpeg does not exist, so transcoding fails
+	// federation gives the hub a federation service (the library's events
+	// go to it). Its jobs are queued but not worked: the runner does not
+	// work the federation queue, so nothing is sent anywhere.
+	federation bool
 }
 
 func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
@@ -116,6 +122,16 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &library.TranscodeWorker{Library: worker})
+	var fed *federation.Service
+	if opt.federation {
+		if fed, err = federation.New(federation.Config{Store: s, Library: lib, PublicURL: d.PublicURL, Logger: d.Logger}); err != nil {
+			t.Fatal(err)
+		}
+		lib.Events, worker.Events = fed, fed
+		// Registered so that their jobs may be inserted; never worked here.
+		river.AddWorker(workers, &federation.DeliverWorker{Service: fed})
+		river.AddWorker(workers, &federation.InboxWorker{Service: fed})
+	}
 	runner, err := jobs.New(s, workers, jobs.Config{
 		NodeName: "web-test", Workers: 1, Queues: map[string]int{library.TranscodeQueue: 1},
 		RescueAfter: time.Hour, ShutdownTimeout: 10 * time.Second, Logger: d.Logger, Work: true,
@@ -124,6 +140,10 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 		t.Fatal(err)
 	}
 	lib.Queue, worker.Queue = runner, runner
+	if fed != nil {
+		fed.SetQueue(runner)
+		d.Federation = fed
+	}
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +162,50 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 	h.srv.Config.Handler = handler
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
-	return &mediaHarness{harness: h, lib: lib, storage: storage, uploads: uploads}
+	return &mediaHarness{harness: h, lib: lib, storage: storage, uploads: uploads, fed: fed}
+}
+
+// seedItem creates an item of c as transcoding would leave it, without
+// running ffmpeg: published when publish, else a draft, with the usual
+// renditions recorded (their files are not stored, which pages never
+// notice). Videos get a 640×360 MP4, a 320×180 thumbnail and a 1280×720
+// poster; episodes an MP3 (listed first: the higher bitrate) and an AAC
+// file.
+func seedItem(t *testing.T, s *store.Store, c *store.Channel, title, description string, publish bool) *store.Item {
+	t.Helper()
+	ctx := context.Background()
+	_, kind := library.KindOf(c)
+	var item *store.Item
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		item, err = tx.CreateItem(ctx, store.NewItem{ChannelID: c.ID, Kind: kind, Title: title, Description: description,
+			Duration: 2 * time.Second, PublishWhenReady: publish, SourceName: "x"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(name string) string { return "items/" + item.PublicID + "/1/" + name }
+	files := []store.MediaFile{
+		{Rendition: "mp3", MimeType: "audio/mpeg", Size: 1000, StorageKey: key("audio.mp3"), Bitrate: 128000},
+		{Rendition: "aac", MimeType: "audio/mp4", Size: 900, StorageKey: key("audio.m4a"), Bitrate: 96000},
+	}
+	if kind == store.ItemVideo {
+		files = []store.MediaFile{
+			{Rendition: "360p", MimeType: "video/mp4", Size: 5000, StorageKey: key("360p.mp4"), Width: 640, Height: 360, FPS: 25},
+			{Rendition: "audio", MimeType: "audio/mp4", Size: 900, StorageKey: key("audio.m4a")},
+			{Rendition: "thumbnail", MimeType: "image/jpeg", Size: 100, StorageKey: key("thumbnail.jpg"), Width: 320, Height: 180},
+			{Rendition: "poster", MimeType: "image/jpeg", Size: 400, StorageKey: key("poster.jpg"), Width: 1280, Height: 720},
+		}
+	}
+	if _, err := s.FinishItem(ctx, item.ID, 2*time.Second, files, nil); err != nil {
+		t.Fatal(err)
+	}
+	item, err = s.ItemByID(ctx, item.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return item
 }
 
 // createChannel makes a local channel owned by owner.

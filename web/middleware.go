@@ -152,6 +152,20 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 // contentSecurityPolicy allows only this site's own styles and scripts.
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// embedContentSecurityPolicy is the policy of the embeddable player
+// (GET /i/{id}/embed): any site may frame it; it runs no script and has no
+// form.
+const embedContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'none'; frame-ancestors *; base-uri 'none'; form-action 'none'"
+
+// allowFraming replaces the frame-blocking headers that securityHeaders
+// set by the embed policy. Only the embeddable player calls it: every
+// other page stays unframeable.
+func allowFraming(w http.ResponseWriter) {
+	h := w.Header()
+	h.Del("X-Frame-Options")
+	h.Set("Content-Security-Policy", embedContentSecurityPolicy)
+}
+
 // securityHeaders sets the headers every response gets.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -17,7 +17,11 @@ var templateFS embed.FS
 
 // pageNames are the pages, each templates/NAME.html defining "content"
 // inside templates/layout.html.
-var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item"}
+var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit"}
+
+// partials are templates every page may call, parsed with the layout:
+// preview.html defines "preview", a page's link previews and metadata.
+var partials = []string{"templates/layout.html", "templates/preview.html"}
 
 // view is what every page template receives.
 type view struct {
@@ -45,6 +49,15 @@ var templateFuncs = template.FuncMap{
 	"duration":   formatDuration,
 	"bytes":      formatBytes,
 	"stateLabel": stateLabel,
+	"plural":     plural,
+}
+
+// plural is "1 follower" or "N followers".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // formatDuration shows a duration as m:ss, or h:mm:ss from an hour.
@@ -90,7 +103,7 @@ func stateLabel(state string) string {
 
 // loadTemplates parses every page once, each in its own set with the layout.
 func (s *server) loadTemplates() error {
-	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, partials...)
 	if err != nil {
 		return fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -101,6 +114,10 @@ func (s *server) loadTemplates() error {
 			return fmt.Errorf("web: parse page %s: %w", name, err)
 		}
 		s.pages[name] = t
+	}
+	// The embeddable player is a document of its own, without the layout.
+	if s.embedPage, err = template.New("embed.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/embed.html"); err != nil {
+		return fmt.Errorf("web: parse the embed page: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package web is Archipel's web shell: the HTML pages people use in a
 // browser (home, sign-in, channels, uploads, items), the JSON API under
-// /api/ (tus uploads and items), media files under /media/, plus /healthz
-// and /metrics. It is plain
+// /api/ (tus uploads and items), media files under /media/, link previews
+// (OpenGraph on the pages, /oembed and the embeddable player
+// /i/{id}/embed), plus /healthz and /metrics. It is plain
 // net/http: a ServeMux with method patterns, html/template pages rendered in
 // one layout, embedded templates and static files, and a short middleware
 // chain (request ID, access log, metrics, panic recovery, security headers,
@@ -73,16 +74,17 @@ type server struct {
 	markup     *markup.Renderer
 	federation *federation.Service // nil: no ActivityPub routes
 
-	secure     bool   // cookies get the Secure attribute
-	csrfSecret []byte // HMAC key binding CSRF tokens to their cookie
-	pages      map[string]*template.Template
-	styleURL   string // /static/style.css?v=<content hash>
-	styleHash  string
-	scriptURL  string            // /static/upload.js?v=<content hash>
-	copyScriptURL string         // /static/copy.js?v=<content hash>
-	static     map[string]string // fingerprinted /static/ paths → content hash
-	metrics    *httpMetrics
-	mux        *http.ServeMux
+	secure        bool   // cookies get the Secure attribute
+	csrfSecret    []byte // HMAC key binding CSRF tokens to their cookie
+	pages         map[string]*template.Template
+	embedPage     *template.Template // the player in other sites' iframes, without the layout
+	styleURL      string             // /static/style.css?v=<content hash>
+	styleHash     string
+	scriptURL     string            // /static/upload.js?v=<content hash>
+	copyScriptURL string            // /static/copy.js?v=<content hash>
+	static        map[string]string // fingerprinted /static/ paths → content hash
+	metrics       *httpMetrics
+	mux           *http.ServeMux
 }
 
 // New builds the web handler. It reads (or creates, once for every node
@@ -177,6 +179,7 @@ func (s *server) routes() http.Handler {
 	s.route("GET /channels/new", s.handleChannelNew)
 	s.route("POST /channels", s.handleChannelCreate)
 	s.route("GET /c/{handle}", s.handleChannel)
+	s.route("GET /oembed", s.handleOEmbed)
 	s.route("GET /healthz", s.handleHealth)
 	s.route("GET /metrics", s.handleMetrics())
 	s.route("GET /static/", s.handleStatic)
@@ -186,6 +189,10 @@ func (s *server) routes() http.Handler {
 		// its CSRF field itself instead of letting route parse the body.
 		s.streamRoute("POST /c/{handle}/upload", s.handleUploadSubmit)
 		s.route("GET /i/{id}", s.handleItem)
+		s.route("GET /i/{id}/edit", s.handleItemEdit)
+		s.route("POST /i/{id}/edit", s.handleItemUpdate)
+		// The one page other sites may frame (see allowFraming).
+		s.route("GET /i/{id}/embed", s.handleItemEmbed)
 		s.route("POST /i/{id}/publish", s.handleItemPublish)
 		s.route("POST /i/{id}/retry", s.handleItemRetry)
 		s.route("POST /i/{id}/delete", s.handleItemDelete)
@@ -203,6 +210,10 @@ func (s *server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	if s.federation != nil {
 		s.federationRoutes(cop)
+		// A channel's owner decides who follows it, from its page.
+		s.route("POST /c/{handle}/followers/manual", s.handleChannelManualApproval)
+		s.route("POST /c/{handle}/followers/{id}/accept", s.handleFollowAnswer(true))
+		s.route("POST /c/{handle}/followers/{id}/reject", s.handleFollowAnswer(false))
 	}
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 	s.route("/", s.handleNotFound)

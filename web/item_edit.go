@@ -1,0 +1,125 @@
+package web
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/archipel/archipel/store"
+)
+
+// Limits of the item edit form.
+const (
+	maxItemTitle       = 200
+	maxItemDescription = 10000
+	maxItemTags        = 10
+	maxTagLength       = 40
+)
+
+// itemForm is the data of an item's edit form: what the person typed, as
+// typed, and the errors by field name ("" for an error of no field).
+type itemForm struct {
+	Item        *store.Item
+	Title       string
+	Description string
+	Tags        string // comma-separated, as typed
+	Sensitive   bool
+	Errors      map[string]string
+
+	MaxTitle, MaxDescription, MaxTags, MaxTagLength int
+}
+
+func newItemForm(item *store.Item) *itemForm {
+	return &itemForm{Item: item, Errors: map[string]string{},
+		MaxTitle: maxItemTitle, MaxDescription: maxItemDescription, MaxTags: maxItemTags, MaxTagLength: maxTagLength}
+}
+
+// handleItemEdit shows the edit form of an item to its owner and admins.
+func (s *server) handleItemEdit(w http.ResponseWriter, r *http.Request) {
+	_, item := s.manageItem(w, r)
+	if item == nil || !s.editable(w, r, item) {
+		return
+	}
+	tags, err := s.store.ItemTags(r.Context(), item.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	form := newItemForm(item)
+	form.Title, form.Description, form.Sensitive = item.Title, item.Description, item.Sensitive
+	form.Tags = strings.Join(tags, ", ")
+	s.render(w, r, http.StatusOK, "item_edit", "Edit "+item.Title, form)
+}
+
+// editable refuses to edit items that come from another server: they
+// change there, and reach us by federation.
+func (s *server) editable(w http.ResponseWriter, r *http.Request, item *store.Item) bool {
+	if item.OriginURI == "" {
+		return true
+	}
+	s.renderError(w, r, http.StatusForbidden, "Not allowed",
+		"This item comes from another server; it can only be changed there.")
+	return false
+}
+
+// validate checks the form and returns the edit to save; it records the
+// problems in f.Errors.
+func (f *itemForm) validate() store.ItemEdit {
+	e := store.ItemEdit{
+		Title: strings.TrimSpace(f.Title),
+		// Browsers send a textarea's line breaks as CRLF but count them as
+		// one character against maxlength: count (and store) them as LF.
+		Description: strings.TrimSpace(strings.ReplaceAll(f.Description, "\r\n", "\n")),
+		Sensitive:   f.Sensitive,
+	}
+	switch n := utf8.RuneCountInString(e.Title); {
+	case n == 0:
+		f.Errors["title"] = "Title is required."
+	case n > maxItemTitle:
+		f.Errors["title"] = "Title is too long: at most " + itoa(maxItemTitle) + " characters (it has " + itoa(n) + ")."
+	}
+	if n := utf8.RuneCountInString(e.Description); n > maxItemDescription {
+		f.Errors["description"] = "Description is too long: at most " + itoa(maxItemDescription) + " characters (it has " + itoa(n) + ")."
+	}
+	var msg string
+	e.Tags, msg = normalizeTags(f.Tags)
+	if msg != "" {
+		f.Errors["tags"] = msg
+	}
+	return e
+}
+
+var (
+	tagSpaceRE = regexp.MustCompile(`\s+`)
+	tagRuneRE  = regexp.MustCompile(`^[a-z0-9_-]+$`)
+)
+
+// normalizeTags turns a comma-separated list into tags: each trimmed,
+// without a leading #, lower-cased, inner spaces as "-", made only of
+// a–z, 0–9, "_" and "-", at most maxTagLength characters; empty entries
+// and repeats are dropped, and there may be at most maxItemTags. It returns
+// a message for people when the list is not acceptable.
+func normalizeTags(list string) ([]string, string) {
+	tags := []string{}
+	seen := map[string]bool{}
+	for _, raw := range strings.Split(list, ",") {
+		t := strings.TrimLeft(strings.TrimSpace(raw), "#")
+		t = tagSpaceRE.ReplaceAllString(strings.ToLower(strings.TrimSpace(t)), "-")
+		if t == "" || seen[t] {
+			continue
+		}
+		if !tagRuneRE.MatchString(t) {
+			return nil, "Tag “" + t + "” may only hold letters a–z, digits 0–9, “-” and “_”."
+		}
+		if n := utf8.RuneCountInString(t); n > maxTagLength {
+			return nil, "Tag “" + t + "” is too long: at most " + itoa(maxTagLength) + " characters."
+		}
+		seen[t] = true
+		tags = append(tags, t)
+	}
+	if len(tags) > maxItemTags {
+		return nil, "There are " + itoa(len(tags)) + " tags: at most " + itoa(maxItemTags) + " are allowed."
+	}
+	return tags, ""
+}
