@@ -202,6 +202,18 @@ func TestManualApprovalAndActorDelete(t *testing.T) {
 		}
 		eventually(t, "the Accept", func() bool { return len(m.activities("Accept")) == 1 })
 
+		// Turning manual approval off tells followers with an Update.
+		if err := s.SetManuallyApproves(ctx, h.channel.ActorID, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.fed.ActorUpdated(ctx, h.channel.ActorID); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the actor Update", func() bool { return len(m.activities("Update")) == 1 })
+		if upd := m.activities("Update")[0]["object"].(map[string]any); upd["type"] != "Group" || upd["manuallyApprovesFollowers"] != false {
+			t.Errorf("actor update: %v", upd)
+		}
+
 		if st, _ := m.post(h.url+"/inbox", map[string]any{"id": bob + "#delete", "type": "Delete", "actor": bob, "object": bob}); st != 202 {
 			t.Fatal("delete refused")
 		}

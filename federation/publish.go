@@ -209,3 +209,34 @@ var _ river.JobArgs = DeliverArgs{}
 // deliveryTimeout bounds one delivery job: a fan-out to thousands of hosts
 // with some hanging takes minutes, not hours.
 const deliveryTimeout = 30 * time.Minute
+
+// ActorUpdated tells the followers of a local actor that its profile
+// changed (name, summary, whether it approves followers by hand), with an
+// Update carrying the new document.
+func (s *Service) ActorUpdated(ctx context.Context, actorID int64) error {
+	a, err := s.store.ActorByID(ctx, actorID)
+	if err != nil {
+		return err
+	}
+	doc, err := s.LocalActorDocument(ctx, a.Kind, a.Username)
+	if err != nil {
+		return err
+	}
+	doc.Context = nil
+	ref, err := ap.Embed(doc)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		id, err := tx.InsertOutboxActivity(ctx, store.OutboxActivity{ActorID: a.ID, Type: "Update", ObjectURI: doc.ID, Public: true},
+			func(id int64) (string, error) {
+				return marshal(ap.Activity{Context: ap.DefaultContext(), ID: s.ActivityURI(id), Type: "Update",
+					Actor: ap.Ref{ID: doc.ID}, Object: ref, To: ap.IRIs{ap.Public}, Cc: ap.IRIs{doc.Followers}, Published: &now})
+			})
+		if err != nil {
+			return err
+		}
+		return s.queueDelivery(ctx, tx, id)
+	})
+}

@@ -24,6 +24,12 @@ func (s *server) handleChannelManualApproval(w http.ResponseWriter, r *http.Requ
 		s.serverError(w, r, err)
 		return
 	}
+	if s.federation != nil {
+		if err := s.federation.ActorUpdated(r.Context(), c.ActorID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
 	s.state(r).logger.Info("follower approval changed", "channel", c.Handle, "manual", manual, "user", user.Username)
 	http.Redirect(w, r, "/c/"+c.Handle, http.StatusSeeOther)
 }
