@@ -15,19 +15,23 @@
 // holds at most PerHost slots until Timeout.
 //
 // CPU: signing an RSA-2048 request costs about a millisecond, so a large
-// fan-out is CPU-bound even when every remote answers at once. Workers are
-// started gradually (a few per millisecond, see rampEvery) rather than all at
-// once, and the CPU-bound step of an attempt can be bounded to GOMAXPROCS
-// concurrent runs with Gate or GateSigner, so that the first requests go out
-// after one signature rather than after hundreds.
+// fan-out is CPU-bound even when every remote answers at once. With
+// Engine.Gate set (and Send's signer wrapped by the same Gate's Signer), a
+// worker waits for a CPU turn before it starts an attempt, and gives the turn
+// back as soon as the request is signed: signatures are made a few at a time
+// (GOMAXPROCS by default), each request leaves as soon as it is signed, and the
+// per-attempt Timeout only runs once the attempt has its turn, so CPU queueing
+// under a big fan-out (or several at once) is never mistaken for a slow host.
+// Hundreds of workers may wait for a turn or for the network at once; that is
+// cheap.
 package deliver
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,7 +102,10 @@ type Send func(ctx context.Context, inbox string) (status int, header http.Heade
 // Engine delivers one payload to many inboxes. The zero value of each bound
 // means its default; Send is required. An Engine holds no state between calls
 // and may be used by several Deliver calls at once (each call has its own
-// bounds).
+// bounds; share a Gate to bound their CPU together).
+//
+// Deliver runs up to MaxInFlight workers. Without a Gate they all start Send
+// at once; with one they queue for CPU turns first (see Gate).
 type Engine struct {
 	Send          Send
 	MaxInFlight   int              // global bound on concurrent requests; 0 -> 512
@@ -106,16 +113,19 @@ type Engine struct {
 	Timeout       time.Duration    // per attempt; 0 -> 10s
 	MaxRetryAfter time.Duration    // cap on honoured Retry-After; 0 -> 6h
 	Now           func() time.Time // clock for Retry-After dates; nil -> time.Now
-}
 
-// Ramp-up of workers: Deliver starts rampStep workers at once and then up to
-// rampStep more every rampEvery while inboxes are waiting for a worker, until
-// MaxInFlight (or the useful maximum) is reached. With rampStep = GOMAXPROCS
-// that is about the rate at which a machine signs RSA-2048 requests, so a
-// fan-out does not begin with hundreds of goroutines signing at once, yet the
-// full MaxInFlight is reached within a fraction of a second (well under a
-// network round trip times the pool size) when remotes are slow or hang.
-const rampEvery = time.Millisecond
+	// Gate, if not nil, paces attempts by CPU: a worker takes a turn of
+	// the Gate before starting an attempt (its Timeout starts after that)
+	// and the turn is given back when Send's signer, wrapped by
+	// Gate.Signer, has signed (or Send calls ReleaseTurn), or at the latest
+	// when Send returns. Share one Gate between all deliveries of a
+	// process. Without a wrapped signer a turn lasts the whole attempt and
+	// concurrency falls to the Gate's size: do not set Gate then.
+	Gate *Gate
+	// Logger receives a warning when Gate is set but Send never gives its
+	// turn back early; nil means slog.Default().
+	Logger *slog.Logger
+}
 
 // Deliver attempts every inbox once, concurrently within the bounds, and
 // returns one Result per inbox, in the order of inboxes. Duplicate inboxes are
@@ -135,7 +145,7 @@ func (e *Engine) Deliver(ctx context.Context, inboxes []string, onResult func(Re
 	if e.Send == nil {
 		panic("deliver: Engine.Send is nil")
 	}
-	d := e.plan(inboxes, results)
+	d := e.plan(inboxes)
 	d.ctx = ctx
 	d.onResult = onResult
 
@@ -150,11 +160,10 @@ func (e *Engine) Deliver(ctx context.Context, inboxes []string, onResult func(Re
 	defer stop()
 
 	d.mu.Lock()
-	d.spawnLocked(min(runtime.GOMAXPROCS(0), d.maxWorkers))
-	d.mu.Unlock()
-	if d.ramping() {
-		go d.ramp()
+	for ; d.workers < d.maxWorkers && !d.closed; d.workers++ {
+		go d.work()
 	}
+	d.mu.Unlock()
 
 	select {
 	case <-d.done:
@@ -193,7 +202,6 @@ type unit struct {
 
 // hostQueue is the work pending for one host.
 type hostQueue struct {
-	name     string
 	pending  []*unit
 	inflight int
 	queued   bool // in delivery.ready
@@ -218,7 +226,8 @@ type delivery struct {
 	head       int
 	nready     int
 	workers    int
-	idle       int // workers waiting for a ready host
+	idle       int  // workers waiting for a ready host
+	heldWarned bool // the Gate misuse warning was logged
 	maxWorkers int
 	left       int  // units not finished
 	reporting  int  // onResult calls in progress
@@ -227,7 +236,7 @@ type delivery struct {
 }
 
 // plan groups inboxes by host and sizes the worker pool.
-func (e *Engine) plan(inboxes []string, results []Result) *delivery {
+func (e *Engine) plan(inboxes []string) *delivery {
 	d := &delivery{
 		e:       e,
 		now:     e.Now,
@@ -269,7 +278,7 @@ func (e *Engine) plan(inboxes []string, results []Result) *delivery {
 		}
 		h := hosts[u.host]
 		if h == nil {
-			h = &hostQueue{name: u.host}
+			h = &hostQueue{}
 			hosts[u.host] = h
 			order = append(order, h)
 		}
@@ -325,44 +334,6 @@ func (d *delivery) popLocked() *hostQueue {
 	return h
 }
 
-// spawnLocked starts up to n more workers.
-func (d *delivery) spawnLocked(n int) {
-	for ; n > 0 && d.workers < d.maxWorkers && !d.closed; n-- {
-		d.workers++
-		go d.work()
-	}
-}
-
-// ramping reports whether more workers may be started later.
-func (d *delivery) ramping() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return !d.closed && d.workers < d.maxWorkers
-}
-
-// ramp adds workers while inboxes wait in the ready queue with no idle worker.
-func (d *delivery) ramp() {
-	step := runtime.GOMAXPROCS(0)
-	t := time.NewTicker(rampEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-		case <-d.done:
-			return
-		}
-		d.mu.Lock()
-		if d.nready > 0 && d.idle == 0 {
-			d.spawnLocked(step)
-		}
-		full := d.closed || d.workers >= d.maxWorkers
-		d.mu.Unlock()
-		if full {
-			return
-		}
-	}
-}
-
 // work runs attempts until nothing is left for it.
 func (d *delivery) work() {
 	d.mu.Lock()
@@ -405,13 +376,26 @@ func (d *delivery) work() {
 	}
 }
 
-// attempt runs Send once for u and classifies the outcome.
+// attempt runs Send once for u (after taking a Gate turn, if any) and
+// classifies the outcome.
 func (d *delivery) attempt(u *unit) Result {
-	ctx, cancel := context.WithTimeout(d.ctx, d.timeout)
+	ctx := d.ctx
+	var t *turn
+	if g := d.e.Gate; g != nil {
+		var err error
+		if t, err = g.take(ctx); err != nil {
+			return Result{Inbox: u.inbox, Host: u.host, Err: err, Outcome: Retry}
+		}
+		ctx = context.WithValue(ctx, turnKey{}, t)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	start := time.Now()
 	status, header, err := d.e.Send(ctx, u.inbox)
 	took := time.Since(start)
+	if t != nil && t.release() {
+		d.warnHeld()
+	}
 	res := Result{
 		Inbox:   u.inbox,
 		Host:    u.host,
@@ -424,6 +408,23 @@ func (d *delivery) attempt(u *unit) Result {
 		res.RetryAfter = parseRetryAfter(header.Get("Retry-After"), d.now(), d.maxRA)
 	}
 	return res
+}
+
+// warnHeld logs, once per Deliver, that Send kept its Gate turn to the end.
+func (d *delivery) warnHeld() {
+	d.mu.Lock()
+	warned := d.heldWarned
+	d.heldWarned = true
+	d.mu.Unlock()
+	if warned {
+		return
+	}
+	l := d.e.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("deliver: Send held its CPU turn for a whole attempt; wrap its signer with Engine.Gate.Signer or call deliver.ReleaseTurn",
+		"gate", cap(d.e.Gate.sem))
 }
 
 // finish records res for u (without the lock held).
@@ -502,7 +503,10 @@ func parseRetryAfter(v string, now time.Time, limit time.Duration) time.Duration
 		return 0
 	}
 	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil { // more digits than an int64 holds
+			return limit
+		}
 		if secs <= 0 {
 			return 0
 		}

@@ -138,10 +138,7 @@ func TestDeliverFarm(t *testing.T) {
 	const n = 25
 	f := startFarm(t, a, n, func(i int) fedtest.Mode { return modes[i%len(modes)] })
 	body := []byte(`{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","id":"https://hub.example/a/1"}`)
-	e := &deliver.Engine{
-		Send:    postSend(newClient(t, time.Minute), a.signer, deliver.NewGate(0), body),
-		Timeout: 500 * time.Millisecond,
-	}
+	e := newEngine(newClient(t, time.Minute), a, body, 500*time.Millisecond)
 	inboxes := f.Inboxes()
 	var reported atomic.Int64
 	res := e.Deliver(context.Background(), inboxes, func(deliver.Result) { reported.Add(1) })
@@ -179,6 +176,9 @@ func TestDeliverFarm(t *testing.T) {
 			if r.Status != http.StatusGone {
 				t.Errorf("gone %d: status %d", i, r.Status)
 			}
+		}
+		if f.Verified(i) != 1 {
+			t.Errorf("inbox %d (%v): %d verified requests, want exactly 1", i, m, f.Verified(i))
 		}
 		if m != fedtest.RateLimited && r.RetryAfter != 0 {
 			t.Errorf("inbox %d: RetryAfter %v", i, r.RetryAfter)
@@ -279,12 +279,9 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 	inboxes = append(inboxes, f.Inboxes()[1:]...)
 
 	const timeout = 3 * time.Second
-	e := &deliver.Engine{
-		Send:        postSend(newClient(t, time.Minute), a.signer, nil, []byte(`{}`)),
-		MaxInFlight: 8,
-		PerHost:     2,
-		Timeout:     timeout,
-	}
+	e := newEngine(newClient(t, time.Minute), a, []byte(`{}`), timeout)
+	e.MaxInFlight = 8
+	e.PerHost = 2
 	start := time.Now()
 	var mu sync.Mutex
 	var lastHealthy time.Duration
@@ -317,11 +314,8 @@ func TestNoHeadOfLineBlocking(t *testing.T) {
 func TestCancelReturnsPromptly(t *testing.T) {
 	a := newActor(t)
 	f := startFarm(t, a, 20, func(int) fedtest.Mode { return fedtest.Hang })
-	e := &deliver.Engine{
-		Send:        postSend(newClient(t, time.Minute), a.signer, nil, []byte(`{}`)),
-		MaxInFlight: 5, // 15 inboxes never start
-		Timeout:     30 * time.Second,
-	}
+	e := newEngine(newClient(t, time.Minute), a, []byte(`{}`), 30*time.Second)
+	e.MaxInFlight = 5 // 15 inboxes never start
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	var reported atomic.Int64
@@ -371,6 +365,7 @@ func TestRetryAfter(t *testing.T) {
 	}
 	want := map[string]time.Duration{
 		"secs.example": 2 * time.Minute, "capped.example": time.Hour, "date.example": 90 * time.Second,
+		"huge.example": time.Hour,
 	}
 	e := &deliver.Engine{
 		MaxRetryAfter: time.Hour,

@@ -65,7 +65,8 @@ func newClient(tb testing.TB, timeout time.Duration) *httpclient.Client {
 }
 
 // postSend is the Send a caller writes: sign afresh (through gate when not
-// nil) and POST body with the federation client.
+// nil; the Engine must then have the same Gate) and POST body with the
+// federation client.
 func postSend(c *httpclient.Client, s httpclient.Signer, gate *deliver.Gate, body []byte) deliver.Send {
 	if gate != nil {
 		s = gate.Signer(s)
@@ -79,5 +80,16 @@ func postSend(c *httpclient.Client, s httpclient.Signer, gate *deliver.Gate, bod
 			return 0, nil, err
 		}
 		return resp.StatusCode, resp.Header, nil
+	}
+}
+
+// newEngine returns an Engine posting body as a through c, with a CPU gate
+// sized to GOMAXPROCS.
+func newEngine(c *httpclient.Client, a actor, body []byte, timeout time.Duration) *deliver.Engine {
+	gate := deliver.NewGate(0)
+	return &deliver.Engine{
+		Send:    postSend(c, a.signer, gate, body),
+		Gate:    gate,
+		Timeout: timeout,
 	}
 }

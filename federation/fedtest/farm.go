@@ -126,7 +126,8 @@ type server struct {
 	ln       net.Listener
 	srv      *http.Server
 	mode     atomic.Int32
-	received atomic.Int64
+	received atomic.Int64 // accepted
+	verified atomic.Int64 // passed verification, in any mode
 
 	mu     sync.Mutex
 	bodies [][]byte // the latest KeptBodies bodies, oldest first
@@ -187,6 +188,11 @@ func (f *Farm) Inboxes() []string {
 // Received returns the number of valid, signature-verified deliveries that
 // server i accepted (answered 2xx).
 func (f *Farm) Received(i int) int { return int(f.servers[i].received.Load()) }
+
+// Verified returns the number of requests to server i that passed signature
+// and digest verification, whatever the server's mode answered (Received
+// counts only those it accepted).
+func (f *Farm) Verified(i int) int { return int(f.servers[i].verified.Load()) }
 
 // Rejected returns the number of requests refused for a bad signature or
 // digest (answered 401) across the farm.
@@ -249,6 +255,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature rejected", http.StatusUnauthorized)
 		return
 	}
+	s.verified.Add(1)
 	switch Mode(s.mode.Load()) {
 	case Healthy:
 		s.accept(body)

@@ -92,8 +92,8 @@ func TestFarmModes(t *testing.T) {
 		t.Fatalf("received %d, total %d, rejected %d; want 1, 1, 0", f.Received(0), f.Total(), f.Rejected())
 	}
 	for i := 1; i < len(modes); i++ {
-		if f.Received(i) != 0 {
-			t.Errorf("server %d counted a delivery it refused", i)
+		if f.Received(i) != 0 || f.Verified(i) != 1 {
+			t.Errorf("server %d: received %d, verified %d; want 0, 1", i, f.Received(i), f.Verified(i))
 		}
 	}
 
