@@ -144,7 +144,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.keys = keys.New(s.fetchKey, keys.Options{Now: s.now})
 	s.gate = deliver.NewGate(0)
-	s.engine = deliver.Engine{MaxInFlight: cfg.MaxInFlight, PerHost: cfg.PerHost, Timeout: cfg.Timeout, Now: s.now}
+	s.engine = deliver.Engine{Gate: s.gate, Logger: s.log, MaxInFlight: cfg.MaxInFlight, PerHost: cfg.PerHost, Timeout: cfg.Timeout, Now: s.now}
 	if s.metrics, err = newMetrics(cfg.Registry, s); err != nil {
 		return nil, err
 	}

@@ -192,7 +192,7 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:    min(10*time.Second, cfg.Timeout),
 		ResponseHeaderTimeout:  cfg.Timeout,
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           100,
+		MaxIdleConns:           0, // no global cap: a full pool races with evictions in net/http; IdleConnTimeout bounds idle connections
 		MaxIdleConnsPerHost:    cfg.MaxConnsPerHost,
 		MaxConnsPerHost:        cfg.MaxConnsPerHost,
 		IdleConnTimeout:        cfg.IdleConnTimeout,
