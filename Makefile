@@ -31,19 +31,25 @@ test:
 	echo "== everything else" && $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/store')
 
 # Start-up time and idle memory of the real binary, the one-pass ladder
-# against one ffmpeg per rung, and range serving against nginx (when nginx
-# is installed), each against its goal.
+# against one ffmpeg per rung, range serving against nginx (when nginx is
+# installed), and the fan-out of one Create to 3,000 loopback hosts against
+# the RSA signing floor (goal <= 1.3, one job) and with 20% dead hosts
+# (goal <= 1.2), each against its goal.
 bench:
 	@rm -f bench.out; \
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench LadderRatio -benchtime 1x -timeout 60m ./transcode/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench RangeRatio -benchtime 200x ./media/ | tee -a bench.out | grep -E '^Benchmark|nginx'; \
+	$(GO) test -run '^$$' -bench FanoutJob -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	echo; printf '%-34s %10s %10s %8s\n' "measure" "measured" "goal" "ratio"; \
 	awk 'function val(u) { for (i = 1; i < NF; i++) if ($$(i+1) == u) return $$i; return "" } \
 	     /ms\/start/ { v = val("ms/start"); printf "%-34s %7.1f ms %7s ms %8.2f\n", $$1, v, "<= 300", v/300 } \
 	     /MB-rss/   { v = val("MB-rss");   printf "%-34s %7.1f MB %7s MB %8.2f\n", $$1, v, "<= 50", v/50 } \
 	     /^BenchmarkLadderRatio/ { v = val("ratio"); printf "%-34s %10s %10s %8.2f\n", "one-pass / sequential ladder", "", "<= 0.70", v } \
-	     /^BenchmarkRangeRatio/  { v = val("ratio"); if (v != "") printf "%-34s %10s %10s %8.2f\n", "range throughput / nginx", "", ">= 0.80", v }' bench.out; \
+	     /^BenchmarkRangeRatio/  { v = val("ratio"); if (v != "") printf "%-34s %10s %10s %8.2f\n", "range throughput / nginx", "", ">= 0.80", v } \
+	     /^BenchmarkFanoutJob-/  { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "fan-out 3000 hosts / signing floor", val("wall-s"), val("floor-s"), val("ratio"); \
+	                               printf "%-34s %10d %10s %8s\n", "delivery jobs for one Create", val("jobs"), "1", "" } \
+	     /^BenchmarkFanoutJobDeadHosts/ { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "healthy deliveries, 20% dead hosts", val("healthy-s"), val("baseline-s"), val("healthy-ratio") }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
 
