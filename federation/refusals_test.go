@@ -20,7 +20,7 @@ import (
 	"github.com/archipel/archipel/store/storetest"
 )
 
-const fixtures = "../../shared/fixtures/gotosocial"
+const fixtures = "testdata/gotosocial" // a byte-exact copy of the shared GoToSocial captures
 
 // gtsServer serves the documents fetched from gts.test (actors and key
 // documents), as GoToSocial did when the fixtures were captured.

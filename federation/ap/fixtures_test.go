@@ -10,7 +10,7 @@ import (
 )
 
 // fixtureDir holds the GoToSocial captures described in its README.md.
-const fixtureDir = "../../../shared/fixtures/gotosocial"
+const fixtureDir = "../testdata/gotosocial"
 
 // fixture reads a fixture file; a missing file fails the test.
 func fixture(t *testing.T, name string) []byte {

@@ -34,8 +34,8 @@ import (
 )
 
 // fixtureDir holds requests captured byte for byte from a GoToSocial server
-// (see its README.md). Relative to this package it is /work/shared/fixtures.
-const fixtureDir = "../../../shared/fixtures/gotosocial"
+// (see its README.md). They are copied byte-exact into federation/testdata.
+const fixtureDir = "../testdata/gotosocial"
 
 // captureTime lies within the captures' Date headers (12:01-12:05 GMT).
 var captureTime = time.Date(2026, 11, 21, 12, 3, 0, 0, time.UTC)
@@ -53,7 +53,7 @@ func requireFixtures(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(fixtureDir, "README.md")); err != nil {
 		abs, _ := filepath.Abs(fixtureDir)
-		t.Fatalf("GoToSocial fixtures missing: expected them at %s (/work/shared/fixtures/gotosocial): %v", abs, err)
+		t.Fatalf("GoToSocial fixtures missing: expected them at %s (federation/testdata/gotosocial): %v", abs, err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 // fixtureDir holds real GoToSocial documents and captures; see its README.md.
-const fixtureDir = "../../../shared/fixtures/gotosocial"
+const fixtureDir = "../testdata/gotosocial"
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
