@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archipel/archipel/federation/httpsig"
 	"github.com/archipel/archipel/store"
 )
 
@@ -38,8 +39,21 @@ func NormalizeHandle(field, h string) (string, error) {
 		return "", &FieldError{field, fmt.Sprintf("must be at most %d characters", MaxHandleLength)}
 	case !handleRE.MatchString(h):
 		return "", &FieldError{field, "may contain only letters a–z, digits 0–9 and underscores"}
+	case reservedHandles[h]:
+		return "", &FieldError{field, fmt.Sprintf("%q is reserved by the hub", h)}
 	}
 	return h, nil
+}
+
+// reservedHandles are the names of the instance actor in WebFinger
+// ("archipel", and "peertube", which PeerTube asks for to follow an
+// instance).
+var reservedHandles = map[string]bool{"archipel": true, "peertube": true}
+
+// newKeys makes the RSA-2048 key pair of a new actor.
+func newKeys() (privatePEM, publicPEM string, err error) {
+	_, privatePEM, publicPEM, err = httpsig.GenerateKey()
+	return privatePEM, publicPEM, err
 }
 
 // CheckRole validates a role name.
@@ -87,7 +101,12 @@ func (s *Service) CreateUser(ctx context.Context, username, role, email, passwor
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Store.CreateUser(ctx, store.NewUser{Username: name, Email: strings.TrimSpace(email), Role: role, PasswordHash: hash})
+	priv, pub, err := newKeys()
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.Store.CreateUser(ctx, store.NewUser{Username: name, Email: strings.TrimSpace(email), Role: role, PasswordHash: hash,
+		PrivateKeyPEM: priv, PublicKeyPEM: pub})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, &FieldError{"username", fmt.Sprintf("%q is already taken by a user or a channel", name)}
 	}
@@ -153,9 +172,14 @@ func (s *Service) CreateChannel(ctx context.Context, owner *store.User, in Chann
 	if len([]rune(title)) > MaxTitleLength {
 		return nil, &FieldError{"title", fmt.Sprintf("must be at most %d characters", MaxTitleLength)}
 	}
+	priv, pub, err := newKeys()
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.Store.CreateChannel(ctx, store.NewChannel{
 		OwnerID: owner.ID, Kind: in.Kind, Handle: handle, Title: title,
 		Description: strings.TrimSpace(in.Description), Language: strings.TrimSpace(in.Language),
+		PrivateKeyPEM: priv, PublicKeyPEM: pub,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, &FieldError{"handle", fmt.Sprintf("%q is already taken by a user or a channel", handle)}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/archipel/archipel/federation/httpsig"
 	"github.com/archipel/archipel/store"
 	"github.com/archipel/archipel/store/storetest"
 )
@@ -106,6 +107,38 @@ func TestAPITokenAuthenticatesOnlyItsUser(t *testing.T) {
 		}
 		if _, err := s.APITokenUser(ctx, HashToken(token+"x")); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("altered token: %v", err)
+		}
+	})
+}
+
+// Users and channels get their RSA-2048 key pair at creation; the
+// instance actor's names are reserved.
+func TestActorsGetKeysAtCreation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc := &Service{Store: s}
+		u, err := svc.CreateUser(ctx, "keyed", store.RoleCreator, "", "a long enough password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := svc.CreateChannel(ctx, u, ChannelInput{Handle: "keyedchan", Kind: store.KindVideo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int64{u.ActorID, c.ActorID} {
+			a, err := s.ActorByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := httpsig.ParsePrivateKeyPEM(a.PrivateKeyPEM)
+			if err != nil || key.N.BitLen() != 2048 || !strings.Contains(a.PublicKeyPEM, "BEGIN PUBLIC KEY") {
+				t.Errorf("actor %s: key %v, %v", a.Username, key != nil, err)
+			}
+		}
+		for _, name := range []string{"archipel", "PeerTube"} {
+			if _, err := svc.CreateUser(ctx, name, store.RoleCreator, "", "a long enough password"); err == nil || !strings.Contains(err.Error(), "reserved") {
+				t.Errorf("%s: %v", name, err)
+			}
 		}
 	})
 }

@@ -87,7 +87,7 @@ func (s *Store) EnsureLocalActor(ctx context.Context, kind, username, displayNam
 		return a, err
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.insertLocalActor(ctx, kind, username, displayName, s.utcNow())
+		_, err := tx.insertLocalActor(ctx, kind, username, displayName, s.utcNow(), "", "")
 		return err
 	})
 	if err != nil && err != ErrConflict {

@@ -43,6 +43,8 @@ type NewChannel struct {
 	Language    string
 	Category    string
 	Explicit    bool
+	// The Group actor's key pair; empty: made when first needed.
+	PrivateKeyPEM, PublicKeyPEM string
 }
 
 const channelSelect = `SELECT c.id, c.actor_id, a.username, a.domain, COALESCE(c.owner_id, 0), COALESCE(u.username, ''),
@@ -72,7 +74,7 @@ func (s *Store) CreateChannel(ctx context.Context, nc NewChannel) (*Channel, err
 			return notFound(err)
 		}
 		now := s.utcNow()
-		actorID, err := tx.insertLocalActor(ctx, "Group", nc.Handle, nc.Title, now)
+		actorID, err := tx.insertLocalActor(ctx, "Group", nc.Handle, nc.Title, now, nc.PrivateKeyPEM, nc.PublicKeyPEM)
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,9 @@ type NewUser struct {
 	Email        string
 	Role         string
 	PasswordHash string
+	// The Person actor's key pair (PKCS#8 and PKIX PEM); empty: made
+	// when first needed.
+	PrivateKeyPEM, PublicKeyPEM string
 }
 
 const userColumns = `id, actor_id, username, email, role, password_hash, disabled, last_login_at, created_at`
@@ -58,7 +61,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	var u *User
 	err := s.InTx(ctx, func(tx *Tx) error {
 		now := s.utcNow()
-		actorID, err := tx.insertLocalActor(ctx, "Person", nu.Username, nu.Username, now)
+		actorID, err := tx.insertLocalActor(ctx, "Person", nu.Username, nu.Username, now, nu.PrivateKeyPEM, nu.PublicKeyPEM)
 		if err != nil {
 			return err
 		}
@@ -74,10 +77,10 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, err
 }
 
-func (tx *Tx) insertLocalActor(ctx context.Context, kind, username, displayName string, now time.Time) (int64, error) {
+func (tx *Tx) insertLocalActor(ctx context.Context, kind, username, displayName string, now time.Time, privatePEM, publicPEM string) (int64, error) {
 	var id int64
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO actors (kind, username, domain, display_name, created_at, updated_at)
-		VALUES ($1, $2, '', $3, $4, $4) RETURNING id`, kind, username, displayName, now).Scan(&id)
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO actors (kind, username, domain, display_name, private_key_pem, public_key_pem, created_at, updated_at)
+		VALUES ($1, $2, '', $3, $4, $5, $6, $6) RETURNING id`, kind, username, displayName, privatePEM, publicPEM, now).Scan(&id)
 	if isUnique(err) {
 		return 0, ErrConflict
 	}
