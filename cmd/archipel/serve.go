@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,6 +45,9 @@ func serve(ctx context.Context, e *env) error {
 	if err := ensureAdmin(ctx, e, s, log); err != nil {
 		return err
 	}
+	// A first run hashed a password (argon2id, 19 MiB) and made a key
+	// pair: give that memory back now rather than hold it while idle.
+	debug.FreeOSMemory()
 	lock, err := jobs.LockNode(ctx, s, e.cfg.NodeName)
 	if err != nil {
 		return err
