@@ -105,21 +105,27 @@ func (s *Service) recipients(ctx context.Context, actor *store.Actor, act *store
 	return deliver.Dedupe(pairs), nil
 }
 
-// send returns the engine's Send for one activity: each attempt is signed
-// afresh (new Date) as the actor.
-func (s *Service) send(ctx context.Context, actor *store.Actor, body []byte) (deliver.Send, error) {
+// attempt posts body to each inbox once through the engine, each request
+// signed afresh (new Date) as the actor, and records host health.
+func (s *Service) attempt(ctx context.Context, actor *store.Actor, body []byte, inboxes []string) ([]deliver.Result, error) {
 	signer, err := s.signer(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
 	gated := s.gate.Signer(signer)
-	return func(ctx context.Context, inbox string) (int, http.Header, error) {
+	engine := s.engine
+	engine.Send = func(ctx context.Context, inbox string) (int, http.Header, error) {
 		resp, err := s.client.Post(ctx, inbox, ap.MediaTypeActivity, body, gated)
 		if err != nil {
 			return 0, nil, err
 		}
 		return resp.StatusCode, resp.Header, nil
-	}, nil
+	}
+	results := engine.Deliver(ctx, inboxes, s.countResult)
+	if err := s.recordHealth(ctx, results); err != nil {
+		s.log.Warn("record host health", "error", err)
+	}
+	return results, nil
 }
 
 // fanOut tries every inbox once; the failed ones become retry jobs.
@@ -143,13 +149,10 @@ func (s *Service) fanOut(ctx context.Context, act *store.OutboxActivity, actor *
 			live = append(live, in)
 		}
 	}
-	send, err := s.send(ctx, actor, body)
+	results, err := s.attempt(ctx, actor, body, live)
 	if err != nil {
 		return err
 	}
-	engine := s.engine
-	engine.Send = send
-	results := engine.Deliver(ctx, live, s.countResult)
 	var retries []retry
 	for _, r := range results {
 		if r.Outcome == deliver.Retry {
@@ -158,9 +161,6 @@ func (s *Service) fanOut(ctx context.Context, act *store.OutboxActivity, actor *
 	}
 	for _, in := range later {
 		retries = append(retries, retry{inbox: in, attempt: 1, after: s.parkedDelay(ctx, in)})
-	}
-	if err := s.recordHealth(ctx, results); err != nil {
-		s.log.Warn("record host health", "error", err)
 	}
 	if err := s.queueRetries(ctx, act.ID, retries); err != nil {
 		return err
@@ -184,15 +184,9 @@ func (s *Service) retryOne(ctx context.Context, job *river.Job[DeliverArgs], act
 		// Costs no request: come back when the host is probed again.
 		return s.queueRetries(ctx, job.Args.ActivityID, []retry{{inbox: inbox, attempt: job.Args.Attempt, after: s.parkedDelay(ctx, inbox)}})
 	}
-	send, err := s.send(ctx, actor, body)
+	results, err := s.attempt(ctx, actor, body, []string{inbox})
 	if err != nil {
 		return err
-	}
-	engine := s.engine
-	engine.Send = send
-	results := engine.Deliver(ctx, []string{inbox}, s.countResult)
-	if err := s.recordHealth(ctx, results); err != nil {
-		s.log.Warn("record host health", "error", err)
 	}
 	r := results[0]
 	switch {

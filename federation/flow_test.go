@@ -114,6 +114,20 @@ func TestFollowPublishUpdateDelete(t *testing.T) {
 			return l == 0 && b == 1
 		})
 
+		// A reply becomes a comment, counted by the replies collection.
+		note := map[string]any{"id": m.base() + "/notes/1", "type": "Note", "attributedTo": bob, "inReplyTo": obj["id"],
+			"content": `<p>Nice<script>alert(1)</script></p>`, "to": []string{"https://www.w3.org/ns/activitystreams#Public"}}
+		if st, msg := m.post(h.url+"/inbox", map[string]any{"id": m.base() + "/notes/1/activity", "type": "Create", "actor": bob, "object": note}); st != 202 {
+			t.Fatalf("reply: %d %s", st, msg)
+		}
+		eventually(t, "the reply counted", func() bool {
+			_, body := h.get("/i/"+item.PublicID+"/replies", "application/activity+json")
+			return strings.Contains(string(body), `"totalItems":1`)
+		})
+		if c, err := s.CommentByURI(ctx, m.base()+"/notes/1"); err != nil || strings.Contains(c.ContentHTML, "script") {
+			t.Errorf("comment: %+v %v", c, err)
+		}
+
 		// Editing sends Update; deleting sends Delete and leaves a Tombstone.
 		if err := h.lib.Update(ctx, item, store.ItemEdit{Title: "First light, edited", Description: "New", Tags: []string{"dawn"}}); err != nil {
 			t.Fatal(err)

@@ -215,8 +215,8 @@ func (s *Service) serveTombstone(w http.ResponseWriter, r *http.Request, uri str
 	_ = enc.Encode(ap.Object{Context: ap.ContextActivityStreams, ID: uri, Type: "Tombstone", FormerType: former, Deleted: &deleted})
 }
 
-// ServeItemCollection answers /i/ID/replies, /likes and /shares: their
-// counts (replies pages come with the Comments issue).
+// ServeItemCollection answers /i/ID/replies, /likes and /shares with their
+// counts (pages of replies come with the Comments issue).
 func (s *Service) ServeItemCollection(w http.ResponseWriter, r *http.Request, publicID, which string) {
 	ctx := r.Context()
 	item, err := s.store.ItemByPublicID(ctx, publicID)
@@ -231,12 +231,15 @@ func (s *Service) ServeItemCollection(w http.ResponseWriter, r *http.Request, pu
 		s.serverError(w, r, err)
 		return
 	}
-	total := 0
+	total := likes
 	switch which {
-	case "likes":
-		total = likes
 	case "shares":
 		total = shares
+	case "replies":
+		if total, err = s.store.CountVisibleComments(ctx, item.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	id := s.ItemURI(publicID) + "/" + which
 	writeActivity(w, ap.OrderedCollection{Context: ap.ContextActivityStreams, ID: id, Type: "OrderedCollection", TotalItems: total})

@@ -55,11 +55,6 @@ func (s *Store) InboxActivityByID(ctx context.Context, id int64) (*InboxActivity
 	return scanInboxActivity(s.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inbox_activities WHERE id = $1`, id))
 }
 
-// ListInboxActivities returns the latest received activities, newest first.
-func (s *Store) ListInboxActivities(ctx context.Context, limit int) ([]*InboxActivity, error) {
-	return queryAll(ctx, s.db, scanInboxActivity, `SELECT `+inboxColumns+` FROM inbox_activities ORDER BY id DESC LIMIT $1`, limit)
-}
-
 // FinishInboxActivity records how processing ended.
 func (s *Store) FinishInboxActivity(ctx context.Context, id int64, state, note string) error {
 	return s.execOne(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3 WHERE id = $4`, state, note, s.utcNow(), id)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"net/url"
 	"strings"
@@ -126,7 +127,7 @@ func HostOf(rawURL string) string {
 func (s *Store) UpsertRemoteActor(ctx context.Context, a Actor) (*Actor, error) {
 	host := HostOf(a.URI)
 	if host == "" {
-		return nil, &url.Error{Op: "parse", URL: a.URI, Err: errNoHost}
+		return nil, fmt.Errorf("store: the actor URI %q has no host", a.URI)
 	}
 	var id int64
 	err := s.InTx(ctx, func(tx *Tx) error {
@@ -196,12 +197,6 @@ func (s *Store) DeleteRemoteActor(ctx context.Context, uri string) (bool, error)
 }
 
 func isNotFound(err error) bool { return err == ErrNotFound }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
-
-const errNoHost = errString("no host in the URI")
 
 // Usage is what NodeInfo reports.
 type Usage struct {

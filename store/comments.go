@@ -78,9 +78,9 @@ func (s *Store) DeleteComment(ctx context.Context, id int64) error {
 	return s.execOne(ctx, `DELETE FROM comments WHERE id = $1`, id)
 }
 
-// ListComments returns an item's comments in state ("" for any), oldest
-// first.
-func (s *Store) ListComments(ctx context.Context, itemID int64, state string) ([]*Comment, error) {
-	return queryAll(ctx, s.db, scanComment, `SELECT `+commentColumns+` FROM comments
-		WHERE item_id = $1 AND ($2 = '' OR state = $2) ORDER BY published_at, id`, itemID, state)
+// CountVisibleComments counts the comments of an item that everyone sees.
+func (s *Store) CountVisibleComments(ctx context.Context, itemID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM comments WHERE item_id = $1 AND state = 'visible'`, itemID).Scan(&n)
+	return n, err
 }

@@ -65,11 +65,6 @@ func (s *Store) InstanceByDomain(ctx context.Context, host string) (*Instance, e
 	return scanInstance(s.db.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE domain = $1`, host))
 }
 
-// ListInstances returns known instances by domain.
-func (s *Store) ListInstances(ctx context.Context) ([]*Instance, error) {
-	return queryAll(ctx, s.db, scanInstance, `SELECT `+instanceColumns+` FROM instances ORDER BY domain`)
-}
-
 // InstancePolicy returns host's policy, PolicyNone for unknown hosts.
 func (s *Store) InstancePolicy(ctx context.Context, host string) (string, error) {
 	var p string

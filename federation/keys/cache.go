@@ -110,23 +110,7 @@ func New(fetch Fetcher, opts Options) *Cache {
 // fetch. A key remembered as gone returns ErrGone without fetching.
 // Fetch errors other than ErrGone are returned and not cached.
 func (c *Cache) Get(ctx context.Context, keyID string) (*Key, error) {
-	now := c.opts.Now()
-	c.mu.Lock()
-	e := c.lookup(keyID)
-	if e != nil {
-		switch {
-		case e.key == nil && now.Sub(e.stored) < c.opts.TombstoneTTL:
-			c.mu.Unlock()
-			c.hits.Add(1)
-			return nil, fmt.Errorf("%w: %s", ErrGone, keyID)
-		case e.key != nil && now.Sub(e.stored) < c.opts.TTL:
-			c.mu.Unlock()
-			c.hits.Add(1)
-			return e.key, nil
-		}
-	}
-	c.mu.Unlock()
-	return c.load(ctx, keyID)
+	return c.cachedOrLoad(ctx, keyID, c.opts.TTL)
 }
 
 // Refresh fetches keyID again, typically after a signature failed to verify
@@ -136,6 +120,13 @@ func (c *Cache) Get(ctx context.Context, keyID string) (*Key, error) {
 // If the fetch fails with an error other than ErrGone, the cached key is
 // kept.
 func (c *Cache) Refresh(ctx context.Context, keyID string) (*Key, error) {
+	return c.cachedOrLoad(ctx, keyID, c.opts.MinRefresh)
+}
+
+// cachedOrLoad answers from the cache when keyID is tombstoned, or was
+// fetched less than fresh ago; otherwise it fetches (shared with
+// concurrent callers).
+func (c *Cache) cachedOrLoad(ctx context.Context, keyID string, fresh time.Duration) (*Key, error) {
 	now := c.opts.Now()
 	c.mu.Lock()
 	e := c.lookup(keyID)
@@ -145,7 +136,7 @@ func (c *Cache) Refresh(ctx context.Context, keyID string) (*Key, error) {
 			c.mu.Unlock()
 			c.hits.Add(1)
 			return nil, fmt.Errorf("%w: %s", ErrGone, keyID)
-		case e.key != nil && now.Sub(e.stored) < c.opts.MinRefresh:
+		case e.key != nil && now.Sub(e.stored) < fresh:
 			c.mu.Unlock()
 			c.hits.Add(1)
 			return e.key, nil
