@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -24,14 +27,15 @@ type InboxActivity struct {
 	Body        string
 	State       string
 	Note        string
+	Attempts    int // processing attempts so far, this one included once claimed
 	ReceivedAt  time.Time
 }
 
-const inboxColumns = `id, activity_uri, type, actor_uri, key_id, body, state, note, received_at`
+const inboxColumns = `id, activity_uri, type, actor_uri, key_id, body, state, note, attempts, received_at`
 
 func scanInboxActivity(row rowScanner) (*InboxActivity, error) {
 	var a InboxActivity
-	err := row.Scan(&a.ID, &a.ActivityURI, &a.Type, &a.ActorURI, &a.KeyID, &a.Body, &a.State, &a.Note, &a.ReceivedAt)
+	err := row.Scan(&a.ID, &a.ActivityURI, &a.Type, &a.ActorURI, &a.KeyID, &a.Body, &a.State, &a.Note, &a.Attempts, &a.ReceivedAt)
 	return &a, notFound(err)
 }
 
@@ -52,12 +56,85 @@ func (tx *Tx) InsertInboxActivity(ctx context.Context, a InboxActivity) (int64, 
 
 // InboxActivityByID finds a received activity.
 func (s *Store) InboxActivityByID(ctx context.Context, id int64) (*InboxActivity, error) {
-	return scanInboxActivity(s.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inbox_activities WHERE id = $1`, id))
+	return scanInboxActivity(s.q.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inbox_activities WHERE id = $1`, id))
 }
 
 // FinishInboxActivity records how processing ended.
 func (s *Store) FinishInboxActivity(ctx context.Context, id int64, state, note string) error {
 	return s.execOne(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3 WHERE id = $4`, state, note, s.utcNow(), id)
+}
+
+// ClaimInboxActivities claims up to limit pending activities, oldest
+// first, that nobody holds and whose retry time has come, for lease; each
+// claim counts as an attempt. Drains on several nodes claim disjoint rows.
+func (s *Store) ClaimInboxActivities(ctx context.Context, limit int, lease time.Duration) ([]*InboxActivity, error) {
+	now := s.utcNow()
+	var out []*InboxActivity
+	err := s.InTx(ctx, func(tx *Tx) (err error) {
+		out, err = queryAll(ctx, tx.q, scanInboxActivity, `UPDATE inbox_activities SET claimed_until = $1, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM inbox_activities WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
+				ORDER BY id LIMIT $3)
+			AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
+			RETURNING `+inboxColumns, now.Add(lease), now, limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// InboxOutcome is how processing one inbox activity ended: a final state,
+// or, with state pending, a retry at RetryAt.
+type InboxOutcome struct {
+	ID      int64
+	State   string
+	Note    string
+	RetryAt time.Time
+}
+
+// FinishInboxActivities records the outcomes of a drained batch at once.
+func (s *Store) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	now := s.utcNow()
+	return s.InTx(ctx, func(tx *Tx) error {
+		for _, o := range outcomes {
+			var err error
+			if o.State == InboxPending {
+				_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET note = $1, claimed_until = $2 WHERE id = $3`,
+					o.Note, o.RetryAt.UTC(), o.ID)
+			} else {
+				_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3, claimed_until = NULL
+					WHERE id = $4`, o.State, o.Note, now, o.ID)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// NextInboxWork returns when the earliest pending activity can be claimed
+// (now if one can be at once); ok is false when none is pending.
+func (s *Store) NextInboxWork(ctx context.Context) (at time.Time, ok bool, err error) {
+	// A plain column (not MIN()) keeps its time type on SQLite.
+	var next sql.NullTime
+	err = s.q.QueryRowContext(ctx, `SELECT claimed_until FROM inbox_activities WHERE state = 'pending'
+		ORDER BY claimed_until IS NOT NULL, claimed_until LIMIT 1`).Scan(&next)
+	if err == sql.ErrNoRows {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if !next.Valid {
+		return s.utcNow(), true, nil
+	}
+	return next.Time, true, nil
 }
 
 // OutboxActivity is an activity a local actor published.
@@ -69,14 +146,21 @@ type OutboxActivity struct {
 	ItemID    int64 // 0: not tied to an item
 	Public    bool
 	Body      string
+	// Inboxes, when set, are the activity's only recipients (a comment
+	// goes to its thread, not to the author's followers).
+	Inboxes   []string
 	CreatedAt time.Time
 }
 
-const outboxColumns = `id, actor_id, type, object_uri, COALESCE(item_id, 0), public, body, created_at`
+const outboxColumns = `id, actor_id, type, object_uri, COALESCE(item_id, 0), public, body, inboxes, created_at`
 
 func scanOutboxActivity(row rowScanner) (*OutboxActivity, error) {
 	var a OutboxActivity
-	err := row.Scan(&a.ID, &a.ActorID, &a.Type, &a.ObjectURI, &a.ItemID, &a.Public, &a.Body, &a.CreatedAt)
+	var inboxes string
+	err := row.Scan(&a.ID, &a.ActorID, &a.Type, &a.ObjectURI, &a.ItemID, &a.Public, &a.Body, &inboxes, &a.CreatedAt)
+	if inboxes != "" {
+		a.Inboxes = strings.Split(inboxes, "\n")
+	}
 	return &a, notFound(err)
 }
 
@@ -88,8 +172,9 @@ func (tx *Tx) InsertOutboxActivity(ctx context.Context, a OutboxActivity, body f
 		item = a.ItemID
 	}
 	var id int64
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO outbox_activities (actor_id, type, object_uri, item_id, public, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, '', $6) RETURNING id`, a.ActorID, a.Type, a.ObjectURI, item, a.Public, tx.s.utcNow()).Scan(&id)
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO outbox_activities (actor_id, type, object_uri, item_id, public, body, inboxes, created_at)
+		VALUES ($1, $2, $3, $4, $5, '', $6, $7) RETURNING id`, a.ActorID, a.Type, a.ObjectURI, item, a.Public,
+		strings.Join(a.Inboxes, "\n"), tx.s.utcNow()).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -103,7 +188,7 @@ func (tx *Tx) InsertOutboxActivity(ctx context.Context, a OutboxActivity, body f
 
 // OutboxActivityByID finds a published activity.
 func (s *Store) OutboxActivityByID(ctx context.Context, id int64) (*OutboxActivity, error) {
-	return scanOutboxActivity(s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_activities WHERE id = $1`, id))
+	return scanOutboxActivity(s.q.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_activities WHERE id = $1`, id))
 }
 
 // ListOutbox returns actorID's public activities with id < before (0: from
@@ -112,14 +197,14 @@ func (s *Store) ListOutbox(ctx context.Context, actorID, before int64, limit int
 	if before <= 0 {
 		before = 1 << 62
 	}
-	return queryAll(ctx, s.db, scanOutboxActivity, `SELECT `+outboxColumns+` FROM outbox_activities
+	return queryAll(ctx, s.q, scanOutboxActivity, `SELECT `+outboxColumns+` FROM outbox_activities
 		WHERE actor_id = $1 AND public AND body <> '' AND id < $2 ORDER BY id DESC LIMIT $3`, actorID, before, limit)
 }
 
 // CountOutbox counts actorID's public activities.
 func (s *Store) CountOutbox(ctx context.Context, actorID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE actor_id = $1 AND public AND body <> ''`, actorID).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_activities WHERE actor_id = $1 AND public AND body <> ''`, actorID).Scan(&n)
 	return n, err
 }
 
@@ -137,14 +222,14 @@ func (s *Store) AddDeliveryJob(ctx context.Context, jobID, activityID int64, inb
 
 // RemoveDeliveryJob forgets a finished delivery job.
 func (s *Store) RemoveDeliveryJob(ctx context.Context, jobID int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM delivery_jobs WHERE job_id = $1`, jobID)
+	_, err := s.q.ExecContext(ctx, `DELETE FROM delivery_jobs WHERE job_id = $1`, jobID)
 	return err
 }
 
 // DeliveryJobsOfItem lists the jobs still delivering activities about
 // itemID (its Create and Updates).
 func (s *Store) DeliveryJobsOfItem(ctx context.Context, itemID int64) ([]int64, error) {
-	return queryAll(ctx, s.db, scanInt64, deliveryJobsOfItem, itemID)
+	return queryAll(ctx, s.q, scanInt64, deliveryJobsOfItem, itemID)
 }
 
 const deliveryJobsOfItem = `SELECT d.job_id FROM delivery_jobs d JOIN outbox_activities o ON o.id = d.activity_id
@@ -153,7 +238,7 @@ const deliveryJobsOfItem = `SELECT d.job_id FROM delivery_jobs d JOIN outbox_act
 // CountDeliveryJobs counts the delivery jobs not yet finished.
 func (s *Store) CountDeliveryJobs(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_jobs`).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_jobs`).Scan(&n)
 	return n, err
 }
 
@@ -198,7 +283,7 @@ func (s *Store) RemoveReaction(ctx context.Context, kind string, actorID int64, 
 
 // ItemReactionCounts returns an item's like and share counters.
 func (s *Store) ItemReactionCounts(ctx context.Context, itemID int64) (likes, shares int, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT like_count, share_count FROM items WHERE id = $1`, itemID).Scan(&likes, &shares)
+	err = s.q.QueryRowContext(ctx, `SELECT like_count, share_count FROM items WHERE id = $1`, itemID).Scan(&likes, &shares)
 	return likes, shares, notFound(err)
 }
 
@@ -251,7 +336,7 @@ func (tx *Tx) AddTombstone(ctx context.Context, uri, formerType string) error {
 
 // Tombstone finds the tombstone of a deleted local object.
 func (s *Store) Tombstone(ctx context.Context, uri string) (formerType string, deletedAt time.Time, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT former_type, deleted_at FROM tombstones WHERE uri = $1`, uri).Scan(&formerType, &deletedAt)
+	err = s.q.QueryRowContext(ctx, `SELECT former_type, deleted_at FROM tombstones WHERE uri = $1`, uri).Scan(&formerType, &deletedAt)
 	return formerType, deletedAt, notFound(err)
 }
 

@@ -66,18 +66,18 @@ func scanActor(row rowScanner) (*Actor, error) {
 
 // ActorByID finds an actor, local or remote.
 func (s *Store) ActorByID(ctx context.Context, id int64) (*Actor, error) {
-	return scanActor(s.db.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.id = $1`, id))
+	return scanActor(s.q.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.id = $1`, id))
 }
 
 // LocalActor finds a local actor (user, channel or the instance actor) by
 // its lower-case username.
 func (s *Store) LocalActor(ctx context.Context, username string) (*Actor, error) {
-	return scanActor(s.db.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.domain = '' AND a.username = $1`, username))
+	return scanActor(s.q.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.domain = '' AND a.username = $1`, username))
 }
 
 // RemoteActorByURI finds a cached remote actor by its id.
 func (s *Store) RemoteActorByURI(ctx context.Context, uri string) (*Actor, error) {
-	return scanActor(s.db.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.uri = $1`, uri))
+	return scanActor(s.q.QueryRowContext(ctx, `SELECT `+actorColumns+` FROM actors a WHERE a.uri = $1`, uri))
 }
 
 // EnsureLocalActor returns the local actor username of kind, creating it
@@ -100,7 +100,7 @@ func (s *Store) EnsureLocalActor(ctx context.Context, kind, username, displayNam
 // SetActorKeys stores a local actor's key pair unless it already has one;
 // it returns the actor as stored, so concurrent callers agree on one key.
 func (s *Store) SetActorKeys(ctx context.Context, actorID int64, privatePEM, publicPEM string) (*Actor, error) {
-	_, err := s.db.ExecContext(ctx, `UPDATE actors SET private_key_pem = $1, public_key_pem = $2, updated_at = $3
+	_, err := s.q.ExecContext(ctx, `UPDATE actors SET private_key_pem = $1, public_key_pem = $2, updated_at = $3
 		WHERE id = $4 AND domain = '' AND private_key_pem = ''`, privatePEM, publicPEM, s.utcNow(), actorID)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ type Usage struct {
 func (s *Store) Usage(ctx context.Context, now time.Time) (Usage, error) {
 	var u Usage
 	now = now.UTC()
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM users WHERE NOT disabled),
 		(SELECT COUNT(*) FROM users WHERE NOT disabled AND last_login_at > $1),
 		(SELECT COUNT(*) FROM users WHERE NOT disabled AND last_login_at > $2),

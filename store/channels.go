@@ -85,12 +85,12 @@ func (s *Store) CreateChannel(ctx context.Context, nc NewChannel) (*Channel, err
 	if err != nil {
 		return nil, err
 	}
-	return scanChannel(s.db.QueryRowContext(ctx, channelSelect+`WHERE c.id = $1`, id))
+	return scanChannel(s.q.QueryRowContext(ctx, channelSelect+`WHERE c.id = $1`, id))
 }
 
 // LocalChannel finds a local channel by handle.
 func (s *Store) LocalChannel(ctx context.Context, handle string) (*Channel, error) {
-	return scanChannel(s.db.QueryRowContext(ctx, channelSelect+`WHERE a.domain = '' AND a.username = $1`, handle))
+	return scanChannel(s.q.QueryRowContext(ctx, channelSelect+`WHERE a.domain = '' AND a.username = $1`, handle))
 }
 
 // ChannelFilter selects channels for ListChannels.
@@ -106,7 +106,7 @@ func (s *Store) ListChannels(ctx context.Context, f ChannelFilter) ([]*Channel, 
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	return queryAll(ctx, s.db, scanChannel, channelSelect+`
+	return queryAll(ctx, s.q, scanChannel, channelSelect+`
 		WHERE ($1 = 0 OR c.owner_id = $1) AND (NOT $2 OR a.domain = '')
 		ORDER BY c.created_at DESC, c.id DESC
 		LIMIT $3`, f.OwnerID, f.LocalOnly, limit)
@@ -116,7 +116,7 @@ func (s *Store) ListChannels(ctx context.Context, f ChannelFilter) ([]*Channel, 
 // local channel whose Group actor is channelActorID.
 func (s *Store) OwnerActorOfChannelActor(ctx context.Context, channelActorID int64) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT u.actor_id FROM channels c JOIN users u ON u.id = c.owner_id WHERE c.actor_id = $1`,
+	err := s.q.QueryRowContext(ctx, `SELECT u.actor_id FROM channels c JOIN users u ON u.id = c.owner_id WHERE c.actor_id = $1`,
 		channelActorID).Scan(&id)
 	return id, notFound(err)
 }

@@ -47,7 +47,7 @@ func scanFollow(row rowScanner) (*Follow, error) {
 func (s *Store) UpsertFollow(ctx context.Context, followerID, targetID int64, state, activityURI string) (*Follow, error) {
 	now := s.utcNow()
 	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO follows (follower_actor_id, target_actor_id, state, activity_uri, created_at, updated_at)
+	err := s.q.QueryRowContext(ctx, `INSERT INTO follows (follower_actor_id, target_actor_id, state, activity_uri, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (follower_actor_id, target_actor_id) DO UPDATE SET activity_uri = excluded.activity_uri,
 			state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE excluded.state END, updated_at = excluded.updated_at
@@ -60,12 +60,12 @@ func (s *Store) UpsertFollow(ctx context.Context, followerID, targetID int64, st
 
 // FollowByID finds a follow.
 func (s *Store) FollowByID(ctx context.Context, id int64) (*Follow, error) {
-	return scanFollow(s.db.QueryRowContext(ctx, followSelect+`WHERE f.id = $1`, id))
+	return scanFollow(s.q.QueryRowContext(ctx, followSelect+`WHERE f.id = $1`, id))
 }
 
 // FollowOf finds the follow of target by follower.
 func (s *Store) FollowOf(ctx context.Context, followerID, targetID int64) (*Follow, error) {
-	return scanFollow(s.db.QueryRowContext(ctx, followSelect+`WHERE f.follower_actor_id = $1 AND f.target_actor_id = $2`, followerID, targetID))
+	return scanFollow(s.q.QueryRowContext(ctx, followSelect+`WHERE f.follower_actor_id = $1 AND f.target_actor_id = $2`, followerID, targetID))
 }
 
 // SetFollowState accepts or rejects a follow.
@@ -76,7 +76,7 @@ func (s *Store) SetFollowState(ctx context.Context, id int64, state string) erro
 // DeleteFollow removes follower's follow of target; it reports whether
 // there was one.
 func (s *Store) DeleteFollow(ctx context.Context, followerID, targetID int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM follows WHERE follower_actor_id = $1 AND target_actor_id = $2`, followerID, targetID)
+	res, err := s.q.ExecContext(ctx, `DELETE FROM follows WHERE follower_actor_id = $1 AND target_actor_id = $2`, followerID, targetID)
 	if err != nil {
 		return false, err
 	}
@@ -86,27 +86,27 @@ func (s *Store) DeleteFollow(ctx context.Context, followerID, targetID int64) (b
 
 // ListFollowers returns target's followers in state, oldest first.
 func (s *Store) ListFollowers(ctx context.Context, targetID int64, state string, offset, limit int) ([]*Follow, error) {
-	return queryAll(ctx, s.db, scanFollow, followSelect+`WHERE f.target_actor_id = $1 AND f.state = $2
+	return queryAll(ctx, s.q, scanFollow, followSelect+`WHERE f.target_actor_id = $1 AND f.state = $2
 		ORDER BY f.id LIMIT $3 OFFSET $4`, targetID, state, limit, offset)
 }
 
 // CountFollowers counts target's followers in state.
 func (s *Store) CountFollowers(ctx context.Context, targetID int64, state string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM follows WHERE target_actor_id = $1 AND state = $2`, targetID, state).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM follows WHERE target_actor_id = $1 AND state = $2`, targetID, state).Scan(&n)
 	return n, err
 }
 
 // ListFollowing returns the actor URIs (remote) followed by follower.
 func (s *Store) ListFollowing(ctx context.Context, followerID int64, offset, limit int) ([]*Actor, error) {
-	return queryAll(ctx, s.db, scanActor, `SELECT `+actorColumns+` FROM follows f JOIN actors a ON a.id = f.target_actor_id
+	return queryAll(ctx, s.q, scanActor, `SELECT `+actorColumns+` FROM follows f JOIN actors a ON a.id = f.target_actor_id
 		WHERE f.follower_actor_id = $1 AND f.state = 'accepted' ORDER BY f.id LIMIT $2 OFFSET $3`, followerID, limit, offset)
 }
 
 // CountFollowing counts the accepted follows of follower.
 func (s *Store) CountFollowing(ctx context.Context, followerID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM follows WHERE follower_actor_id = $1 AND state = 'accepted'`, followerID).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM follows WHERE follower_actor_id = $1 AND state = 'accepted'`, followerID).Scan(&n)
 	return n, err
 }
 
@@ -121,7 +121,7 @@ type Recipient struct {
 func (s *Store) FollowerRecipients(ctx context.Context, targetIDs ...int64) ([]Recipient, error) {
 	var out []Recipient
 	for _, id := range targetIDs {
-		rs, err := queryAll(ctx, s.db, func(row rowScanner) (Recipient, error) {
+		rs, err := queryAll(ctx, s.q, func(row rowScanner) (Recipient, error) {
 			var r Recipient
 			err := row.Scan(&r.Inbox, &r.SharedInbox)
 			return r, err

@@ -62,13 +62,13 @@ func (tx *Tx) ensureInstance(ctx context.Context, host string, now time.Time) (i
 
 // InstanceByDomain finds an instance by host[:port].
 func (s *Store) InstanceByDomain(ctx context.Context, host string) (*Instance, error) {
-	return scanInstance(s.db.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE domain = $1`, host))
+	return scanInstance(s.q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE domain = $1`, host))
 }
 
 // InstancePolicy returns host's policy, PolicyNone for unknown hosts.
 func (s *Store) InstancePolicy(ctx context.Context, host string) (string, error) {
 	var p string
-	err := s.db.QueryRowContext(ctx, `SELECT policy FROM instances WHERE domain = $1`, host).Scan(&p)
+	err := s.q.QueryRowContext(ctx, `SELECT policy FROM instances WHERE domain = $1`, host).Scan(&p)
 	if err == sql.ErrNoRows {
 		return PolicyNone, nil
 	}
@@ -107,7 +107,7 @@ func (s *Store) ParkedHosts(ctx context.Context, hosts []string, now time.Time) 
 	if len(hosts) == 0 {
 		return parked, nil
 	}
-	rows, err := queryAll(ctx, s.db, scanString, `SELECT domain FROM instances WHERE parked_until IS NOT NULL AND parked_until > $1`, now.UTC())
+	rows, err := queryAll(ctx, s.q, scanString, `SELECT domain FROM instances WHERE parked_until IS NOT NULL AND parked_until > $1`, now.UTC())
 	if err != nil {
 		return nil, err
 	}

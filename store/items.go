@@ -136,12 +136,12 @@ func (tx *Tx) SetItemJob(ctx context.Context, itemID, jobID int64) error {
 
 // ItemByPublicID finds an item by the id in its URL.
 func (s *Store) ItemByPublicID(ctx context.Context, publicID string) (*Item, error) {
-	return scanItem(s.db.QueryRowContext(ctx, itemSelect+`WHERE i.public_id = $1`, publicID))
+	return scanItem(s.q.QueryRowContext(ctx, itemSelect+`WHERE i.public_id = $1`, publicID))
 }
 
 // ItemByID finds an item by row id.
 func (s *Store) ItemByID(ctx context.Context, id int64) (*Item, error) {
-	return scanItem(s.db.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, id))
+	return scanItem(s.q.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, id))
 }
 
 // ItemFilter selects items for ListItems.
@@ -157,14 +157,14 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]*Item, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return queryAll(ctx, s.db, scanItem, itemSelect+`
+	return queryAll(ctx, s.q, scanItem, itemSelect+`
 		WHERE ($1 = 0 OR i.channel_id = $1) AND (NOT $2 OR i.state = 'published')
 		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $3`, f.ChannelID, f.PublishedOnly, limit)
 }
 
 // SetItemProgress records transcoding progress (0–100).
 func (s *Store) SetItemProgress(ctx context.Context, itemID int64, pct int) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE items SET progress = $1 WHERE id = $2 AND state = 'processing'`, pct, itemID)
+	_, err := s.q.ExecContext(ctx, `UPDATE items SET progress = $1 WHERE id = $2 AND state = 'processing'`, pct, itemID)
 	return err
 }
 
@@ -232,7 +232,7 @@ func (s *Store) UpdateItem(ctx context.Context, itemID int64, e ItemEdit, then f
 
 // ItemTags lists an item's tags in order.
 func (s *Store) ItemTags(ctx context.Context, itemID int64) ([]string, error) {
-	return queryAll(ctx, s.db, scanString, `SELECT tag FROM item_tags WHERE item_id = $1 ORDER BY tag`, itemID)
+	return queryAll(ctx, s.q, scanString, `SELECT tag FROM item_tags WHERE item_id = $1 ORDER BY tag`, itemID)
 }
 
 // FinishItem replaces an item's renditions with files (the source row, if
@@ -308,13 +308,13 @@ func scanMediaFile(row rowScanner) (*MediaFile, error) {
 
 // MediaFiles lists an item's files, largest video first.
 func (s *Store) MediaFiles(ctx context.Context, itemID int64) ([]*MediaFile, error) {
-	return queryAll(ctx, s.db, scanMediaFile, `SELECT `+mediaFileColumns+` FROM media_files WHERE item_id = $1
+	return queryAll(ctx, s.q, scanMediaFile, `SELECT `+mediaFileColumns+` FROM media_files WHERE item_id = $1
 		ORDER BY height DESC, bitrate DESC, rendition`, itemID)
 }
 
 // MediaFileByKey finds a stored file by its storage key.
 func (s *Store) MediaFileByKey(ctx context.Context, key string) (*MediaFile, error) {
-	return scanMediaFile(s.db.QueryRowContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE storage_key = $1`, key))
+	return scanMediaFile(s.q.QueryRowContext(ctx, `SELECT `+mediaFileColumns+` FROM media_files WHERE storage_key = $1`, key))
 }
 
 // DeleteItem removes an item and its rows, returning its files' storage

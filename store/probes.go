@@ -14,7 +14,7 @@ type ProbeStatus struct {
 
 // StartProbe records an attempt of the probe job token.
 func (s *Store) StartProbe(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO job_probes (token, attempts) VALUES ($1, 1)
+	_, err := s.q.ExecContext(ctx, `INSERT INTO job_probes (token, attempts) VALUES ($1, 1)
 		ON CONFLICT (token) DO UPDATE SET attempts = job_probes.attempts + 1`, token)
 	return err
 }
@@ -28,7 +28,7 @@ func (s *Store) CompleteProbe(ctx context.Context, token string) error {
 func (s *Store) Probe(ctx context.Context, token string) (*ProbeStatus, error) {
 	var p ProbeStatus
 	var done sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT attempts, completed_at FROM job_probes WHERE token = $1`, token).Scan(&p.Attempts, &done)
+	err := s.q.QueryRowContext(ctx, `SELECT attempts, completed_at FROM job_probes WHERE token = $1`, token).Scan(&p.Attempts, &done)
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -5,7 +5,7 @@ import "context"
 // Setting reads an instance setting; ErrNotFound when unset.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
+	err := s.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
 	return v, notFound(err)
 }
 
@@ -31,7 +31,7 @@ func (s *Store) SettingOrInit(ctx context.Context, key string, init func() (stri
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, nv); err != nil {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, nv); err != nil {
 		return "", err
 	}
 	return s.Setting(ctx, key)

@@ -40,6 +40,8 @@ var (
 // Store is the database handle shared by the whole process.
 type Store struct {
 	db     *sql.DB
+	q      querier       // db, through the statement cache on SQLite
+	stmts  *stmtCache    // SQLite only
 	pool   *pgxpool.Pool // PostgreSQL only
 	engine Engine
 	where  string // the database's location without secrets, for messages
@@ -110,7 +112,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, engine: SQLite, where: path, now: time.Now}
+	s := &Store{db: db, engine: SQLite, where: path, now: time.Now, stmts: newStmtCache(db)}
+	s.q = s.stmts
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, sqliteMessage(err))
@@ -132,6 +135,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %w", where, pgMessage(err))
 	}
 	s := &Store{db: stdlib.OpenDBFromPool(pool), pool: pool, engine: Postgres, where: where, now: time.Now}
+	s.q = s.db
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %w", where, pgMessage(err))
@@ -179,6 +183,9 @@ func sqliteMessage(err error) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	err := s.db.Close()
 	if s.pool != nil {
 		s.pool.Close()
@@ -249,7 +256,7 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Tx{q: t, sqlTx: t, s: s}, nil
+		return &Tx{q: cachedTx{tx: t, cache: s.stmts}, sqlTx: t, s: s}, nil
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

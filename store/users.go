@@ -89,23 +89,23 @@ func (tx *Tx) insertLocalActor(ctx context.Context, kind, username, displayName 
 
 // UserByUsername finds a user by its (lower-case) username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	return scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 }
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 }
 
 // ListUsers returns all users by username.
 func (s *Store) ListUsers(ctx context.Context) ([]*User, error) {
-	return queryAll(ctx, s.db, scanUser, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	return queryAll(ctx, s.q, scanUser, `SELECT `+userColumns+` FROM users ORDER BY username`)
 }
 
 // CountUsersWithRole counts the users with a role ("" for all).
 func (s *Store) CountUsersWithRole(ctx context.Context, role string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE $1 = '' OR role = $1`, role).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE $1 = '' OR role = $1`, role).Scan(&n)
 	return n, err
 }
 
@@ -131,7 +131,7 @@ func (s *Store) TouchLogin(ctx context.Context, userID int64) error {
 }
 
 func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
-	return execOne(ctx, s.db, query, args...)
+	return execOne(ctx, s.q, query, args...)
 }
 
 // execOne runs a statement that must touch exactly one row.
