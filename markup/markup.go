@@ -23,8 +23,9 @@ const linkRel = "nofollow noopener"
 // Renderer renders Markdown and sanitizes HTML. It is safe for concurrent
 // use; make one with New and share it.
 type Renderer struct {
-	md     goldmark.Markdown
-	policy *bluemonday.Policy
+	md      goldmark.Markdown
+	policy  *bluemonday.Policy
+	comment *bluemonday.Policy // remote comments: see Comment
 }
 
 // New builds a renderer. Raw HTML in Markdown is left out (goldmark's
@@ -39,7 +40,8 @@ func New() *Renderer {
 			goldmark.WithExtensions(extension.Linkify, extension.Strikethrough),
 			goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkRelTransformer{}, 1000))),
 		),
-		policy: p,
+		policy:  p,
+		comment: commentPolicy(),
 	}
 }
 
