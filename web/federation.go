@@ -20,6 +20,8 @@ func (s *server) federationRoutes(cop *http.CrossOriginProtection) {
 	s.route("GET /.well-known/nodeinfo", f.HandleNodeInfoIndex)
 	s.route("GET /nodeinfo/{version}", f.HandleNodeInfo)
 	s.route("GET /authorize_interaction", f.HandleAuthorizeInteraction)
+	// Remote interaction: viewers from other servers reply from there.
+	s.route("GET /interact", s.handleInteract)
 
 	for _, p := range []string{"POST /inbox", "POST /actor/inbox", "POST /c/{handle}/inbox", "POST /u/{name}/inbox"} {
 		s.streamRoute(p, f.HandleInbox)

@@ -102,11 +102,12 @@ type Signer interface {
 	SignRequest(r *http.Request, body []byte) error
 }
 
-// Response is a response read in full (up to Config.MaxBody).
+// Response is a response read in full (up to Config.MaxBody, or the cap
+// given to GetLimit).
 type Response struct {
 	StatusCode int
 	Header     http.Header
-	Body       []byte // at most Config.MaxBody bytes
+	Body       []byte // at most Config.MaxBody (or GetLimit's cap) bytes
 	URL        string // the final URL, after redirects
 }
 
@@ -219,7 +220,21 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, sign Signer) (*
 	if accept == "" {
 		accept = AcceptActivityJSON
 	}
-	return c.do(ctx, http.MethodGet, rawURL, accept, "", nil, sign)
+	return c.do(ctx, http.MethodGet, rawURL, accept, "", nil, sign, c.cfg.MaxBody)
+}
+
+// GetLimit is Get with a smaller cap on the response body, for small
+// documents such as WebFinger answers: a body over maxBody bytes is
+// ErrTooLarge. A maxBody of 0, or over Config.MaxBody, means
+// Config.MaxBody.
+func (c *Client) GetLimit(ctx context.Context, rawURL, accept string, maxBody int64, sign Signer) (*Response, error) {
+	if maxBody <= 0 || maxBody > c.cfg.MaxBody {
+		maxBody = c.cfg.MaxBody
+	}
+	if accept == "" {
+		accept = AcceptActivityJSON
+	}
+	return c.do(ctx, http.MethodGet, rawURL, accept, "", nil, sign, maxBody)
 }
 
 // Post sends body to rawURL with contentType (empty means
@@ -232,7 +247,7 @@ func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []by
 	if body == nil {
 		body = []byte{}
 	}
-	return c.do(ctx, http.MethodPost, rawURL, AcceptActivityJSON, contentType, body, sign)
+	return c.do(ctx, http.MethodPost, rawURL, AcceptActivityJSON, contentType, body, sign, c.cfg.MaxBody)
 }
 
 // GetJSON is Get with the ActivityPub Accept header that returns only the
@@ -281,7 +296,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 
 const maxDuration = time.Duration(1<<63 - 1)
 
-func (c *Client) do(ctx context.Context, method, rawURL, accept, contentType string, body []byte, sign Signer) (*Response, error) {
+func (c *Client) do(ctx context.Context, method, rawURL, accept, contentType string, body []byte, sign Signer, maxBody int64) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 
@@ -301,7 +316,7 @@ func (c *Client) do(ctx context.Context, method, rawURL, accept, contentType str
 		}
 		loc := resp.Header.Get("Location")
 		if method != http.MethodGet || !isRedirect(resp.StatusCode) || loc == "" {
-			return c.read(ctx, op, u, resp)
+			return c.read(ctx, op, u, resp, maxBody)
 		}
 		discard(resp.Body)
 		if hops >= c.cfg.MaxRedirects {
@@ -372,16 +387,16 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, accept, co
 	return c.hc.Do(req)
 }
 
-// read reads and closes the body of resp, at most MaxBody bytes.
-func (c *Client) read(ctx context.Context, op string, u *url.URL, resp *http.Response) (*Response, error) {
+// read reads and closes the body of resp, at most maxBody bytes.
+func (c *Client) read(ctx context.Context, op string, u *url.URL, resp *http.Response, maxBody int64) (*Response, error) {
 	tooLarge := func() (*Response, error) {
-		return nil, &url.Error{Op: op, URL: u.String(), Err: fmt.Errorf("%w (limit %d bytes)", ErrTooLarge, c.cfg.MaxBody)}
+		return nil, &url.Error{Op: op, URL: u.String(), Err: fmt.Errorf("%w (limit %d bytes)", ErrTooLarge, maxBody)}
 	}
-	if resp.ContentLength > c.cfg.MaxBody {
+	if resp.ContentLength > maxBody {
 		resp.Body.Close() // not worth draining
 		return tooLarge()
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		resp.Body.Close()
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
@@ -389,7 +404,7 @@ func (c *Client) read(ctx context.Context, op string, u *url.URL, resp *http.Res
 		}
 		return nil, &url.Error{Op: op, URL: u.String(), Err: err}
 	}
-	if int64(len(data)) > c.cfg.MaxBody {
+	if int64(len(data)) > maxBody {
 		resp.Body.Close()
 		return tooLarge()
 	}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/archipel/archipel/federation"
+	"github.com/archipel/archipel/federation/httpclient"
+)
+
+// Remote interaction: a viewer with an account on another fediverse server
+// gives their handle, and is sent to their server's "authorize
+// interaction" page for one of our items or comments, where they reply,
+// like or boost it. The form is a GET, so it works without JavaScript and
+// needs no CSRF token: it changes nothing here.
+
+// interactCookie remembers the last handle used, to fill the form in.
+const interactCookie = "interact_handle"
+
+// The interact page is parsed with the others (see loadTemplates).
+func init() { pageNames = append(pageNames, "interact") }
+
+// interactPage is the data of the remote interaction form.
+type interactPage struct {
+	URI           string // the object's ActivityPub id
+	Title         string // the item's title; "" for a comment
+	Handle        string
+	Error         string
+	CopyScriptURL string
+}
+
+// handleInteract serves GET /interact?uri=OBJECT: the form, and with
+// &handle=you@your.server the WebFinger lookup and a 303 to the handle's
+// server, or the form again with what went wrong (400 for a handle that is
+// not one, 502 for a server that cannot be asked or does not support it).
+// OBJECT must be the id of one of our published items or of a local
+// comment: nothing else is passed on, so this is no open redirect.
+func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	target, ok := s.federation.ParseInteractTarget(q.Get("uri"))
+	if !ok {
+		s.renderError(w, r, http.StatusBadRequest, "Cannot open this on your server",
+			"This link does not point to a video, an episode or a comment on this hub.")
+		return
+	}
+	page := &interactPage{URI: target.URI, CopyScriptURL: s.copyScriptURL}
+	if target.ItemID != "" {
+		item, _, err := s.visibleItem(r.Context(), nil, target.ItemID)
+		if isNotFound(err) {
+			s.renderError(w, r, http.StatusNotFound, "Not found",
+				"There is nothing at this address. It may have been mistyped, or what was here has been removed or is not published.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if item.OriginURI != "" {
+			s.renderError(w, r, http.StatusBadRequest, "Cannot open this on your server",
+				"This comes from another server: open it on your server from there.")
+			return
+		}
+		page.Title = item.Title
+	}
+
+	if !q.Has("handle") {
+		if c, err := r.Cookie(interactCookie); err == nil {
+			if h, err := url.QueryUnescape(c.Value); err == nil {
+				page.Handle = h
+			}
+		}
+		s.render(w, r, http.StatusOK, "interact", "Open on your server", page)
+		return
+	}
+	page.Handle = strings.TrimSpace(q.Get("handle"))
+	if page.Handle == "" {
+		page.Error = "Enter your handle, such as you@your.server."
+		s.render(w, r, http.StatusBadRequest, "interact", "Open on your server", page)
+		return
+	}
+	to, err := s.federation.InteractURL(r.Context(), page.Handle, target.URI)
+	if err != nil {
+		var status int
+		status, page.Error = interactError(err, page.Handle)
+		s.state(r).logger.Info("remote interaction lookup failed", "handle", page.Handle, "uri", target.URI, "error", err)
+		s.render(w, r, status, "interact", "Open on your server", page)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     interactCookie,
+		Value:    url.QueryEscape(page.Handle),
+		Path:     "/interact",
+		MaxAge:   int(365 * 24 * time.Hour / time.Second),
+		Secure:   s.secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// interactError is the status and the plain-language message of a failed
+// lookup of handle.
+func interactError(err error, handle string) (int, string) {
+	host := "your server"
+	var ie *federation.InteractError
+	if errors.As(err, &ie) && ie.Host != "" {
+		host = ie.Host
+	}
+	switch {
+	case errors.Is(err, federation.ErrBadHandle):
+		return http.StatusBadRequest, fmt.Sprintf("“%s” is not a fediverse handle. Enter it as you@your.server, for example alice@mastodon.social.", handle)
+	case errors.Is(err, httpclient.ErrForbiddenAddress):
+		return http.StatusBadGateway, fmt.Sprintf("%s is not a server this hub may contact. Check the handle.", host)
+	case errors.Is(err, federation.ErrNoInstance):
+		return http.StatusBadGateway, fmt.Sprintf("Could not look up %s: %s did not answer, or does not know this account. Check the handle and try again.", handle, host)
+	case errors.Is(err, federation.ErrNoTemplate):
+		return http.StatusBadGateway, fmt.Sprintf("%s does not support opening posts from other servers this way. Copy the address below and search for it on your server instead.", host)
+	case errors.Is(err, federation.ErrForeignObject):
+		return http.StatusBadRequest, "This link does not point to a video, an episode or a comment on this hub."
+	}
+	return http.StatusBadGateway, fmt.Sprintf("Could not reach %s. Try again in a moment.", host)
+}
