@@ -95,6 +95,8 @@ type Service struct {
 	queueMu sync.RWMutex
 	queue   jobs.Queue
 
+	inboxBatch inboxBatcher
+
 	signersMu sync.Mutex
 	signers   map[int64]*rsa.PrivateKey // local actor id → parsed key
 }
@@ -142,6 +144,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.inboxBatch.s = s
 	s.keys = keys.New(s.fetchKey, keys.Options{Now: s.now})
 	s.gate = deliver.NewGate(0)
 	s.engine = deliver.Engine{Gate: s.gate, Logger: s.log, MaxInFlight: cfg.MaxInFlight, PerHost: cfg.PerHost, Timeout: cfg.Timeout, Now: s.now}

@@ -235,7 +235,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // signs with go-fed/httpsig and verifies what it receives with go-fed and
 // x509, independently of Archipel's own signature code.
 type remote struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	key      *rsa.PrivateKey
 	pubPEM   string
@@ -247,7 +247,9 @@ type remote struct {
 	gone     bool              // actor documents answer 410
 }
 
-func newRemote(t *testing.T) *remote {
+func newRemote(t *testing.T) *remote { return newRemoteTB(t) }
+
+func newRemoteTB(t testing.TB) *remote {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

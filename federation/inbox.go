@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -16,17 +18,26 @@ import (
 	"github.com/archipel/archipel/store"
 )
 
-// InboxArgs is the job that processes one stored inbox activity.
+// InboxArgs is the job that drains the stored inbox: it claims pending
+// activities in batches, oldest first, and processes them. Each committed
+// batch of POSTs queues one; a drain that finds nothing left ends at once.
+// RetryAt, when set, is a drain scheduled for activities waiting to be
+// retried; it is unique, so waiting retries queue one job, not one each.
 type InboxArgs struct {
-	ActivityID int64 `json:"activity_id"`
+	RetryAt int64 `json:"retry_at,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (InboxArgs) Kind() string { return "federation_inbox" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (InboxArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueFederation, MaxAttempts: 8}
+func (a InboxArgs) InsertOpts() river.InsertOpts {
+	o := river.InsertOpts{Queue: QueueFederation, MaxAttempts: 8}
+	if a.RetryAt != 0 {
+		o.ScheduledAt = time.Unix(a.RetryAt, 0)
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+	}
+	return o
 }
 
 // QueueFederation is the River queue of inbox processing and deliveries.
@@ -102,13 +113,17 @@ func (s *Service) receive(r *http.Request) error {
 		return refuse(http.StatusBadRequest, "malformed", "the activity has no id")
 	}
 	actorHost, keyHost := hostOf(actor), hostOf(sig.KeyID)
-	for _, h := range []string{actorHost, keyHost} {
-		policy, err := s.store.InstancePolicy(ctx, h)
+	hosts := []string{actorHost}
+	if keyHost != actorHost {
+		hosts = append(hosts, keyHost)
+	}
+	for _, h := range hosts {
+		blocked, err := s.store.SenderBlocked(ctx, h, actor)
 		if err != nil {
 			return err
 		}
-		if policy == store.PolicyBlock {
-			return refuse(http.StatusForbidden, "blocked", "%s is blocked here", h)
+		if blocked {
+			return refuse(http.StatusForbidden, "blocked", "%s is blocked here", actor)
 		}
 	}
 	if actorHost == "" || keyHost != actorHost {
@@ -120,23 +135,88 @@ func (s *Service) receive(r *http.Request) error {
 	if err := s.checkSignature(ctx, sig, typ, actor, body); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		rowID, err := tx.InsertInboxActivity(ctx, store.InboxActivity{
-			ActivityURI: id, Type: typ, ActorURI: actor, KeyID: sig.KeyID, Body: string(body),
-		})
-		if errors.Is(err, store.ErrConflict) {
-			return refuse(http.StatusConflict, "replay", "the activity %s was already received", id)
+	err = s.inboxBatch.store(ctx, store.InboxActivity{ActivityURI: id, Type: typ, ActorURI: actor, KeyID: sig.KeyID, Body: string(body)})
+	if errors.Is(err, store.ErrConflict) {
+		return refuse(http.StatusConflict, "replay", "the activity %s was already received", id)
+	}
+	return err
+}
+
+// inboxBatcher stores received activities with group commit: the first
+// request to arrive commits the rows queued so far in one transaction,
+// with one drain job, while the others wait for their row's outcome; rows
+// that arrive meanwhile go into the next transaction. Every 202 still
+// follows the commit of its row.
+type inboxBatcher struct {
+	s       *Service
+	mu      sync.Mutex
+	queued  []*queuedActivity
+	leading bool
+}
+
+type queuedActivity struct {
+	row  store.InboxActivity
+	done chan error
+}
+
+// maxInboxBatch bounds the rows of one commit.
+const maxInboxBatch = 256
+
+func (b *inboxBatcher) store(ctx context.Context, row store.InboxActivity) error {
+	q := &queuedActivity{row: row, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.queued = append(b.queued, q)
+	if b.leading {
+		b.mu.Unlock()
+		return <-q.done
+	}
+	b.leading = true
+	for len(b.queued) > 0 {
+		n := min(len(b.queued), maxInboxBatch)
+		batch := b.queued[:n:n]
+		b.queued = b.queued[n:]
+		b.mu.Unlock()
+		b.commit(context.WithoutCancel(ctx), batch)
+		b.mu.Lock()
+	}
+	b.leading = false
+	b.mu.Unlock()
+	return <-q.done
+}
+
+// commit stores a batch in one transaction and queues one drain for it.
+func (b *inboxBatcher) commit(ctx context.Context, batch []*queuedActivity) {
+	results := make([]error, len(batch))
+	err := b.s.store.InTx(ctx, func(tx *store.Tx) error {
+		inserted := false
+		for i, q := range batch {
+			_, err := tx.InsertInboxActivity(ctx, q.row)
+			switch {
+			case errors.Is(err, store.ErrConflict):
+				results[i] = err
+			case err != nil:
+				return err
+			default:
+				results[i], inserted = nil, true
+			}
 		}
+		if !inserted {
+			return nil
+		}
+		jq, err := b.s.jobs()
 		if err != nil {
 			return err
 		}
-		q, err := s.jobs()
-		if err != nil {
-			return err
-		}
-		_, err = q.InsertTx(ctx, tx, InboxArgs{ActivityID: rowID}, nil)
+		_, err = jq.InsertTx(ctx, tx, InboxArgs{}, nil)
 		return err
 	})
+	for i, q := range batch {
+		if err != nil {
+			q.done <- err
+		} else {
+			q.done <- results[i]
+		}
+	}
 }
 
 // checkSignature verifies sig with the key of its keyId: cached, fetched

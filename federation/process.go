@@ -19,7 +19,7 @@ type InboxWorker struct {
 }
 
 // Timeout implements river.Worker.
-func (w *InboxWorker) Timeout(*river.Job[InboxArgs]) time.Duration { return 2 * time.Minute }
+func (w *InboxWorker) Timeout(*river.Job[InboxArgs]) time.Duration { return 5 * time.Minute }
 
 // errIgnored marks an activity that is valid but asks nothing of us.
 type errIgnored struct{ why string }
@@ -28,35 +28,81 @@ func (e errIgnored) Error() string { return e.why }
 
 func ignored(format string, args ...any) error { return errIgnored{fmt.Sprintf(format, args...)} }
 
-// Work implements river.Worker.
+// Inbox draining: how many activities one claim takes, how long a claim
+// holds them (a crashed node's claims lapse after it), how long one drain
+// job works before handing over to a fresh one, and how often an activity
+// that fails for a passing reason (a remote server down) is tried.
+const (
+	drainBatch        = 128
+	drainLease        = 4 * time.Minute
+	drainBudget       = time.Minute
+	inboxMaxAttempts  = 8
+	inboxRetryBackoff = 30 * time.Second
+)
+
+// Work implements river.Worker: it drains the inbox.
 func (w *InboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error {
 	s := w.Service
-	row, err := s.store.InboxActivityByID(ctx, job.Args.ActivityID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
+	deadline := time.Now().Add(drainBudget)
+	for {
+		rows, err := s.store.ClaimInboxActivities(ctx, drainBatch, drainLease)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		outcomes := make([]store.InboxOutcome, 0, len(rows))
+		for _, row := range rows {
+			outcomes = append(outcomes, s.processRow(ctx, row))
+		}
+		if err := s.store.FinishInboxActivities(context.WithoutCancel(ctx), outcomes); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			q, err := s.jobs()
+			if err != nil {
+				return err
+			}
+			_, err = q.Insert(ctx, InboxArgs{}, nil) // a fresh job goes on
+			return err
+		}
 	}
+	// Activities waiting for a retry get one drain, at the earliest.
+	at, ok, err := s.store.NextInboxWork(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	q, err := s.jobs()
 	if err != nil {
 		return err
 	}
-	if row.State != store.InboxPending {
-		return nil
-	}
+	_, err = q.Insert(ctx, InboxArgs{RetryAt: max(at.Unix(), time.Now().Unix()+1)}, nil)
+	return err
+}
+
+// processRow applies one claimed activity and says how that ended.
+func (s *Service) processRow(ctx context.Context, row *store.InboxActivity) store.InboxOutcome {
 	act, err := ap.DecodeActivity([]byte(row.Body))
-	if err == nil {
+	if err != nil {
+		err = permanentError{err}
+	} else {
 		err = s.process(ctx, act)
 	}
 	var ig errIgnored
 	switch {
 	case err == nil:
-		return s.store.FinishInboxActivity(ctx, row.ID, store.InboxDone, "")
+		return store.InboxOutcome{ID: row.ID, State: store.InboxDone}
 	case errors.As(err, &ig):
 		s.log.Debug("inbox activity ignored", "id", row.ActivityURI, "type", row.Type, "why", ig.why)
-		return s.store.FinishInboxActivity(ctx, row.ID, store.InboxIgnored, ig.why)
-	case job.Attempt >= job.MaxAttempts || ctx.Err() == nil && isPermanent(err):
+		return store.InboxOutcome{ID: row.ID, State: store.InboxIgnored, Note: ig.why}
+	case row.Attempts >= inboxMaxAttempts || ctx.Err() == nil && isPermanent(err):
 		s.log.Warn("inbox activity failed", "id", row.ActivityURI, "type", row.Type, "error", err)
-		return s.store.FinishInboxActivity(context.WithoutCancel(ctx), row.ID, store.InboxFailed, err.Error())
+		return store.InboxOutcome{ID: row.ID, State: store.InboxFailed, Note: err.Error()}
 	}
-	return err // River retries
+	wait := inboxRetryBackoff << min(row.Attempts-1, 10) // 30 s … about 8 h
+	s.log.Info("inbox activity will be retried", "id", row.ActivityURI, "type", row.Type, "attempt", row.Attempts, "in", wait, "error", err)
+	return store.InboxOutcome{ID: row.ID, State: store.InboxPending, Note: err.Error(), RetryAt: time.Now().Add(wait)}
 }
 
 // isPermanent tells errors that a retry will not fix.
