@@ -63,8 +63,12 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	body := act.Body
 	if body == "" {
-		if body, err = s.buildItemActivity(ctx, act); err != nil || body == "" {
-			return err // "" : the item was deleted or unpublished meanwhile
+		build := s.buildItemActivity
+		if _, ok := s.parseLocalComment(act.ObjectURI); ok {
+			build = s.buildCommentActivity
+		}
+		if body, err = build(ctx, act); err != nil || body == "" {
+			return err // "" : the item or comment was deleted or hidden meanwhile
 		}
 	}
 	actor, err := s.store.ActorByID(ctx, act.ActorID)
@@ -81,10 +85,18 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	return s.fanOut(ctx, act, actor, []byte(body), inboxes)
 }
 
-// recipients resolves who gets an activity: the followers of the actor,
-// and for a channel also those of its owner and of the instance, as unique
-// inboxes, shared inboxes first.
+// recipients resolves who gets an activity: the inboxes it names, or for
+// a comment its thread, or else the followers of the actor, and for a
+// channel also those of its owner and of the instance; as unique inboxes,
+// shared inboxes first.
 func (s *Service) recipients(ctx context.Context, actor *store.Actor, act *store.OutboxActivity) ([]string, error) {
+	if len(act.Inboxes) > 0 {
+		return act.Inboxes, nil
+	}
+	if _, ok := s.parseLocalComment(act.ObjectURI); ok {
+		rs, err := s.commentRecipients(ctx, act)
+		return inboxesOf(rs), err
+	}
 	targets := []int64{actor.ID}
 	if actor.Kind == store.ActorGroup {
 		if owner, err := s.store.OwnerActorOfChannelActor(ctx, actor.ID); err == nil {
@@ -95,14 +107,16 @@ func (s *Service) recipients(ctx context.Context, actor *store.Actor, act *store
 		}
 	}
 	rs, err := s.store.FollowerRecipients(ctx, targets...)
-	if err != nil {
-		return nil, err
-	}
+	return inboxesOf(rs), err
+}
+
+// inboxesOf turns recipients into unique inboxes, shared inboxes first.
+func inboxesOf(rs []store.Recipient) []string {
 	pairs := make([]deliver.Recipient, len(rs))
 	for i, r := range rs {
 		pairs[i] = deliver.Recipient{Inbox: r.Inbox, SharedInbox: r.SharedInbox}
 	}
-	return deliver.Dedupe(pairs), nil
+	return deliver.Dedupe(pairs)
 }
 
 // attempt posts body to each inbox once through the engine, each request

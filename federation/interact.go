@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/archipel/archipel/federation/ap"
 )
 
 // Remote interaction: someone with an account on another fediverse server
@@ -130,17 +132,9 @@ func (s *Service) InteractURL(ctx context.Context, handle, objectURI string) (st
 		return "", &InteractError{Kind: kind, Handle: handle, Host: acct.host, Err: err}
 	}
 
-	wf := acct.scheme + "://" + acct.host + "/.well-known/webfinger?resource=" + url.QueryEscape(acct.resource)
-	resp, err := s.client.GetLimit(ctx, wf, "application/jrd+json", maxWebFingerBody, nil)
+	doc, err := s.webfinger(ctx, acct)
 	if err != nil {
 		return fail(ErrNoInstance, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fail(ErrNoInstance, fmt.Errorf("WebFinger %s answered %d", resp.URL, resp.StatusCode))
-	}
-	var doc jrd
-	if err := json.Unmarshal(resp.Body, &doc); err != nil {
-		return fail(ErrNoInstance, fmt.Errorf("WebFinger %s: not a JRD document: %v", resp.URL, err))
 	}
 
 	escaped := url.QueryEscape(target.URI)
@@ -160,6 +154,41 @@ func (s *Service) InteractURL(ctx context.Context, handle, objectURI string) (st
 		refused = fmt.Errorf("no %s link for %s", relSubscribe, acct.resource)
 	}
 	return fail(ErrNoTemplate, refused)
+}
+
+// webfinger asks acct's server about it.
+func (s *Service) webfinger(ctx context.Context, acct remoteAccount) (*jrd, error) {
+	wf := acct.scheme + "://" + acct.host + "/.well-known/webfinger?resource=" + url.QueryEscape(acct.resource)
+	resp, err := s.client.GetLimit(ctx, wf, "application/jrd+json", maxWebFingerBody, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fmt.Errorf("WebFinger %s answered %d", resp.URL, resp.StatusCode)
+	}
+	var doc jrd
+	if err := json.Unmarshal(resp.Body, &doc); err != nil {
+		return nil, fmt.Errorf("WebFinger %s: not a JRD document: %v", resp.URL, err)
+	}
+	return &doc, nil
+}
+
+// webfingerActor finds the ActivityPub id of user@host with WebFinger.
+func (s *Service) webfingerActor(ctx context.Context, user, host string) (string, error) {
+	acct, err := s.parseHandle(user + "@" + host)
+	if err != nil {
+		return "", err
+	}
+	doc, err := s.webfinger(ctx, acct)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range doc.Links {
+		if l.Rel == "self" && l.Href != "" && (l.Type == ap.MediaTypeActivity || strings.Contains(l.Type, "activitystreams")) {
+			return l.Href, nil
+		}
+	}
+	return "", fmt.Errorf("WebFinger has no ActivityPub actor for %s@%s", user, host)
 }
 
 // expandSubscribe fills a subscribe template with an escaped URI and checks

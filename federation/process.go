@@ -209,18 +209,28 @@ func (s *Service) onUndo(ctx context.Context, act *ap.Activity) error {
 	return ignored("undo of %q", inner.Type)
 }
 
-// onReaction counts a Like or Announce of a local item.
+// onReaction counts a Like or Announce of a local item or of a comment
+// we hold.
 func (s *Service) onReaction(ctx context.Context, act *ap.Activity) error {
-	pid, ok := s.parseLocalItem(act.Object.ID)
-	if !ok {
-		return ignored("%s of %s, not a local item", act.Type, act.Object.ID)
-	}
-	item, err := s.store.ItemByPublicID(ctx, pid)
-	if errors.Is(err, store.ErrNotFound) {
-		return ignored("%s of an unknown item", act.Type)
-	}
-	if err != nil {
-		return err
+	var itemID, commentID int64
+	if pid, ok := s.parseLocalItem(act.Object.ID); ok {
+		item, err := s.store.ItemByPublicID(ctx, pid)
+		if errors.Is(err, store.ErrNotFound) {
+			return ignored("%s of an unknown item", act.Type)
+		}
+		if err != nil {
+			return err
+		}
+		itemID = item.ID
+	} else {
+		c, err := s.store.CommentByURI(ctx, act.Object.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ignored("%s of %s, not ours", act.Type, act.Object.ID)
+		}
+		if err != nil {
+			return err
+		}
+		commentID = c.ID
 	}
 	actor, err := s.RemoteActor(ctx, act.Actor.ID)
 	if err != nil {
@@ -230,7 +240,7 @@ func (s *Service) onReaction(ctx context.Context, act *ap.Activity) error {
 	if act.Type == "Announce" {
 		kind = store.ReactionShare
 	}
-	return s.store.AddReaction(ctx, kind, actor.ID, item.ID, 0, act.Object.ID, act.ID)
+	return s.store.AddReaction(ctx, kind, actor.ID, itemID, commentID, act.Object.ID, act.ID)
 }
 
 // onUpdate refreshes a cached remote actor from its origin (an Update of

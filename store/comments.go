@@ -491,3 +491,38 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func (tx *Tx) execOne(ctx context.Context, query string, args ...any) error {
 	return execOne(ctx, tx.q, query, args...)
 }
+
+// MentionedActor is an actor a local comment mentions.
+type MentionedActor struct {
+	URI      string
+	Username string
+	Domain   string
+}
+
+// CommentMentions lists the remote actors a local comment mentions.
+func (s *Store) CommentMentions(ctx context.Context, commentID int64) ([]MentionedActor, error) {
+	return queryAll(ctx, s.q, func(row rowScanner) (MentionedActor, error) {
+		var m MentionedActor
+		err := row.Scan(&m.URI, &m.Username, &m.Domain)
+		return m, err
+	}, `SELECT COALESCE(a.uri, ''), a.username, a.domain FROM comment_mentions m JOIN actors a ON a.id = m.actor_id
+		WHERE m.comment_id = $1 ORDER BY a.id`, commentID)
+}
+
+// ChannelRecipient is where a (remote) channel's actor receives activities.
+func (s *Store) ChannelRecipient(ctx context.Context, channelID int64) (Recipient, error) {
+	var r Recipient
+	err := s.q.QueryRowContext(ctx, `SELECT a.inbox_url, a.shared_inbox_url FROM channels c JOIN actors a ON a.id = c.actor_id
+		WHERE c.id = $1 AND a.domain <> ''`, channelID).Scan(&r.Inbox, &r.SharedInbox)
+	return r, notFound(err)
+}
+
+// ChannelOwnerActor returns the Person actor of a local channel's owner.
+func (s *Store) ChannelOwnerActor(ctx context.Context, channelID int64) (*Actor, error) {
+	var id int64
+	err := s.q.QueryRowContext(ctx, `SELECT u.actor_id FROM channels c JOIN users u ON u.id = c.owner_id WHERE c.id = $1`, channelID).Scan(&id)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return s.ActorByID(ctx, id)
+}

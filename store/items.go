@@ -335,3 +335,57 @@ func (s *Store) DeleteItem(ctx context.Context, itemID int64, before func(tx *Tx
 	})
 	return keys, err
 }
+
+// ItemByOriginURI finds a remote item by its ActivityPub id.
+func (s *Store) ItemByOriginURI(ctx context.Context, uri string) (*Item, error) {
+	return scanItem(s.q.QueryRowContext(ctx, itemSelect+`WHERE i.origin_uri = $1`, uri))
+}
+
+// RemoteItem is what indexing a remote video or episode records.
+type RemoteItem struct {
+	ChannelActorID int64 // the remote Group (or Person) it belongs to
+	Kind           string
+	Title          string
+	Description    string
+	OriginURI      string
+	OriginURL      string
+	Duration       time.Duration
+	PublishedAt    time.Time
+}
+
+// UpsertRemoteItem records a remote item, published, under a remote
+// channel made for its actor if there is none yet.
+func (s *Store) UpsertRemoteItem(ctx context.Context, ri RemoteItem) (*Item, error) {
+	var out *Item
+	err := s.InTx(ctx, func(tx *Tx) error {
+		now := tx.s.utcNow()
+		channelKind := KindVideo
+		if ri.Kind == ItemEpisode {
+			channelKind = KindPodcast
+		}
+		var channelID int64
+		err := tx.q.QueryRowContext(ctx, `SELECT id FROM channels WHERE actor_id = $1`, ri.ChannelActorID).Scan(&channelID)
+		if err == sql.ErrNoRows {
+			err = tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, kind, title, created_at, updated_at)
+				SELECT id, $2, CASE WHEN display_name <> '' THEN display_name ELSE username END, $3, $3 FROM actors WHERE id = $1
+				RETURNING id`, ri.ChannelActorID, channelKind, now).Scan(&channelID)
+		}
+		if err != nil {
+			return notFound(err)
+		}
+		var id int64
+		err = tx.q.QueryRowContext(ctx, `INSERT INTO items (public_id, channel_id, kind, state, title, description, duration_ms,
+				origin_uri, origin_url, published_at, created_at, updated_at)
+			VALUES ($1, $2, $3, 'published', $4, $5, $6, $7, $8, $9, $10, $10)
+			ON CONFLICT (origin_uri) DO UPDATE SET title = excluded.title, description = excluded.description,
+				duration_ms = excluded.duration_ms, origin_url = excluded.origin_url, updated_at = excluded.updated_at
+			RETURNING id`, NewPublicID(), channelID, ri.Kind, ri.Title, ri.Description, ri.Duration.Milliseconds(),
+			ri.OriginURI, ri.OriginURL, ri.PublishedAt.UTC(), now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		out, err = scanItem(tx.q.QueryRowContext(ctx, itemSelect+`WHERE i.id = $1`, id))
+		return err
+	})
+	return out, err
+}

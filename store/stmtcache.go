@@ -12,9 +12,10 @@ import (
 // statement per connection behind one *sql.Stmt, and a transaction reuses
 // its connection's. PostgreSQL needs none of this: pgx caches statements.
 type stmtCache struct {
-	db    *sql.DB
-	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt
+	db        *sql.DB
+	mu        sync.RWMutex
+	stmts     map[string]*sql.Stmt
+	preparing map[string]bool
 }
 
 // maxCachedStmts bounds the cache: queries built with literal values
@@ -22,7 +23,7 @@ type stmtCache struct {
 const maxCachedStmts = 512
 
 func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}
 }
 
 // stmt returns the prepared statement of query, or nil when it cannot
@@ -47,6 +48,34 @@ func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	c.stmts[query] = st
 	return st
+}
+
+// cached returns the prepared statement of query if there is one. When
+// there is none it has it prepared in the background: a transaction must
+// not prepare through the pool, as it would wait for a connection that
+// may be waiting for its write lock.
+func (c *stmtCache) cached(query string) *sql.Stmt {
+	c.mu.RLock()
+	st, ok := c.stmts[query]
+	c.mu.RUnlock()
+	if ok {
+		return st
+	}
+	c.mu.Lock()
+	start := !c.preparing[query] && len(c.stmts)+len(c.preparing) < maxCachedStmts
+	if start {
+		c.preparing[query] = true
+	}
+	c.mu.Unlock()
+	if start {
+		go func() {
+			c.stmt(context.Background(), query)
+			c.mu.Lock()
+			delete(c.preparing, query)
+			c.mu.Unlock()
+		}()
+	}
+	return nil
 }
 
 func (c *stmtCache) close() {
@@ -86,21 +115,21 @@ type cachedTx struct {
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := t.cache.stmt(ctx, query); st != nil {
+	if st := t.cache.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.cache.stmt(ctx, query); st != nil {
+	if st := t.cache.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.cache.stmt(ctx, query); st != nil {
+	if st := t.cache.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
