@@ -104,6 +104,7 @@ func newHubTB(t testing.TB, s *store.Store, o hubOptions) *hub {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &federation.InboxWorker{Service: h.fed})
 	river.AddWorker(workers, &federation.DeliverWorker{Service: h.fed})
+	river.AddWorker(workers, &federation.BackfillWorker{Service: h.fed})
 	runner, err := jobs.New(s, workers, jobs.Config{
 		NodeName: fmt.Sprintf("fedtest-%d", time.Now().UnixNano()), Workers: 1,
 		Queues: map[string]int{federation.QueueFederation: 4}, RescueAfter: time.Hour,
@@ -245,6 +246,17 @@ type remote struct {
 	gets     int               // GETs served
 	noShared bool              // advertise no sharedInbox (Castopod)
 	gone     bool              // actor documents answer 410
+	docs     map[string]any    // other documents it serves, by path
+}
+
+// serveDoc makes the remote serve v as JSON at path.
+func (r *remote) serveDoc(path string, v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.docs == nil {
+		r.docs = map[string]any{}
+	}
+	r.docs[path] = v
 }
 
 func newRemote(t *testing.T) *remote { return newRemoteTB(t) }
@@ -275,7 +287,26 @@ func (r *remote) serve(w http.ResponseWriter, req *http.Request) {
 	r.gets++
 	gone := r.gone
 	noShared := r.noShared
+	extra, isDoc := r.docs[req.URL.Path]
 	r.mu.Unlock()
+	if isDoc {
+		w.Header().Set("Content-Type", "application/activity+json")
+		_ = json.NewEncoder(w).Encode(extra)
+		return
+	}
+	if req.URL.Path == "/.well-known/webfinger" {
+		acct := strings.TrimPrefix(req.URL.Query().Get("resource"), "acct:")
+		name, host, _ := strings.Cut(acct, "@")
+		if host != r.host() {
+			http.NotFound(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"subject": "acct:" + acct, "links": []map[string]string{
+			{"rel": "self", "type": "application/activity+json", "href": r.actor(name)},
+			{"rel": "http://ostatus.org/schema/1.0/subscribe", "template": r.base() + "/authorize_interaction?uri={uri}"}}})
+		return
+	}
 	if !strings.HasPrefix(req.URL.Path, "/users/") || strings.Count(req.URL.Path, "/") != 2 {
 		http.NotFound(w, req)
 		return

@@ -94,6 +94,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &library.SweepUploadsWorker{Uploads: h.uploads})
 	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
 	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
+	river.AddWorker(w, &federation.BackfillWorker{Service: h.federation})
 
 	hourly := func(args river.JobArgs) *river.PeriodicJob {
 		return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
