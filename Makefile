@@ -18,13 +18,17 @@ run: build
 
 # The store suite runs on SQLite always, and on PostgreSQL when
 # ARCHIPEL_TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432.
-test:
-	@url="$${ARCHIPEL_TEST_DATABASE_URL:-}"; \
+# PG_URL: ARCHIPEL_TEST_DATABASE_URL, or the local server's test database
+# (created if missing), or nothing.
+PG_URL = url="$${ARCHIPEL_TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_TEST_DB)'" | grep -q 1 || \
 			psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $(PG_TEST_DB)"; \
 		url="postgres://postgres@127.0.0.1:5432/$(PG_TEST_DB)?sslmode=disable"; \
-	fi; \
+	fi
+
+test:
+	@$(PG_URL); \
 	if [ -n "$$url" ]; then echo "== engines: SQLite and PostgreSQL"; else echo "== engines: SQLite only (no PostgreSQL reachable)"; fi; \
 	export ARCHIPEL_TEST_DATABASE_URL="$$url"; \
 	echo "== store suite" && $(GO) test -race -count=1 -v ./store/... | grep -E '^(\s*--- |ok|FAIL|PASS|panic)' && \
@@ -34,13 +38,16 @@ test:
 # against one ffmpeg per rung, range serving against nginx (when nginx is
 # installed), and the fan-out of one Create to 3,000 loopback hosts against
 # the RSA signing floor (goal <= 1.3, one job) and with 20% dead hosts
-# (goal <= 1.2), each against its goal.
+# (goal <= 1.2), and signed replies ingested end to end per second on
+# SQLite (goal >= 1,500) and PostgreSQL (goal >= 3,000), each against its
+# goal.
 bench:
-	@rm -f bench.out; \
+	@rm -f bench.out; $(PG_URL); export ARCHIPEL_TEST_DATABASE_URL="$$url"; \
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench LadderRatio -benchtime 1x -timeout 60m ./transcode/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench RangeRatio -benchtime 200x ./media/ | tee -a bench.out | grep -E '^Benchmark|nginx'; \
 	$(GO) test -run '^$$' -bench FanoutJob -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench ReplyIngest -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	echo; printf '%-34s %10s %10s %8s\n' "measure" "measured" "goal" "ratio"; \
 	awk 'function val(u) { for (i = 1; i < NF; i++) if ($$(i+1) == u) return $$i; return "" } \
 	     /ms\/start/ { v = val("ms/start"); printf "%-34s %7.1f ms %7s ms %8.2f\n", $$1, v, "<= 300", v/300 } \
@@ -49,7 +56,10 @@ bench:
 	     /^BenchmarkRangeRatio/  { v = val("ratio"); if (v != "") printf "%-34s %10s %10s %8.2f\n", "range throughput / nginx", "", ">= 0.80", v } \
 	     /^BenchmarkFanoutJob-/  { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "fan-out 3000 hosts / signing floor", val("wall-s"), val("floor-s"), val("ratio"); \
 	                               printf "%-34s %10d %10s %8s\n", "delivery jobs for one Create", val("jobs"), "1", "" } \
-	     /^BenchmarkFanoutJobDeadHosts/ { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "healthy deliveries, 20% dead hosts", val("healthy-s"), val("baseline-s"), val("healthy-ratio") }' bench.out; \
+	     /^BenchmarkFanoutJobDeadHosts/ { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "healthy deliveries, 20% dead hosts", val("healthy-s"), val("baseline-s"), val("healthy-ratio") } \
+	     /^BenchmarkReplyIngest\/(sqlite|postgres)/ { split($$1, e, /[\/-]/); goal = (e[2] == "sqlite") ? 1500 : 3000; \
+	                               printf "%-34s %7.0f /s %7d /s %8.2f\n", "reply ingest, " e[2], val("replies/s"), goal, val("replies/s")/goal; \
+	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
 
