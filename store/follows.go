@@ -47,11 +47,13 @@ func scanFollow(row rowScanner) (*Follow, error) {
 func (s *Store) UpsertFollow(ctx context.Context, followerID, targetID int64, state, activityURI string) (*Follow, error) {
 	now := s.utcNow()
 	var id int64
-	err := s.q.QueryRowContext(ctx, `INSERT INTO follows (follower_actor_id, target_actor_id, state, activity_uri, created_at, updated_at)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		return tx.q.QueryRowContext(ctx, `INSERT INTO follows (follower_actor_id, target_actor_id, state, activity_uri, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (follower_actor_id, target_actor_id) DO UPDATE SET activity_uri = excluded.activity_uri,
 			state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE excluded.state END, updated_at = excluded.updated_at
 		RETURNING id`, followerID, targetID, state, activityURI, now).Scan(&id)
+	})
 	if err != nil {
 		return nil, err
 	}

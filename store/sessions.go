@@ -17,8 +17,10 @@ type Session struct {
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, userAgent string, ttl time.Duration) (*Session, error) {
 	now := s.utcNow()
 	sess := &Session{UserID: userID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := s.q.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, user_agent, created_at, expires_at)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		return tx.q.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, user_agent, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, tokenHash, userID, truncate(userAgent, 200), now, sess.ExpiresAt).Scan(&sess.ID)
+	})
 	return sess, err
 }
 

@@ -42,6 +42,7 @@ type Store struct {
 	db     *sql.DB
 	q      querier       // db, through the statement cache on SQLite
 	stmts  *stmtCache    // SQLite only
+	writes writeGate     // SQLite only: one writer at a time
 	pool   *pgxpool.Pool // PostgreSQL only
 	engine Engine
 	where  string // the database's location without secrets, for messages
@@ -112,7 +113,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, engine: SQLite, where: path, now: time.Now, stmts: newStmtCache(db)}
+	s := &Store{db: db, engine: SQLite, where: path, now: time.Now, writes: make(writeGate, 1)}
+	s.stmts = newStmtCache(db, s.writes)
 	s.q = s.stmts
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
@@ -252,8 +254,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 
 func (s *Store) begin(ctx context.Context) (*Tx, error) {
 	if s.engine == SQLite {
+		if err := s.writes.acquire(ctx); err != nil {
+			return nil, err
+		}
 		t, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
+			s.writes.release()
 			return nil, err
 		}
 		return &Tx{q: cachedTx{tx: t, cache: s.stmts}, sqlTx: t, s: s}, nil
@@ -277,6 +283,7 @@ func (s *Store) begin(ctx context.Context) (*Tx, error) {
 
 func (tx *Tx) commit(ctx context.Context) error {
 	if tx.sqlTx != nil {
+		defer tx.s.writes.release()
 		return tx.sqlTx.Commit()
 	}
 	defer tx.conn.Close()
@@ -286,6 +293,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 func (tx *Tx) rollback() {
 	if tx.sqlTx != nil {
 		_ = tx.sqlTx.Rollback()
+		tx.s.writes.release()
 		return
 	}
 	_ = tx.pgxTx.Rollback(context.Background())

@@ -17,8 +17,10 @@ type APIToken struct {
 // CreateAPIToken stores a token hash for a user.
 func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string) (*APIToken, error) {
 	t := &APIToken{UserID: userID, Name: name, CreatedAt: s.utcNow()}
-	err := s.q.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		userID, name, tokenHash, t.CreatedAt).Scan(&t.ID)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		return tx.q.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			userID, name, tokenHash, t.CreatedAt).Scan(&t.ID)
+	})
 	return t, err
 }
 
