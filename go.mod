@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/go-fed/httpsig v1.1.0
+	github.com/gorilla/feeds v1.2.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/microcosm-cc/bluemonday v1.0.27
 	github.com/prometheus/client_golang v1.25.0

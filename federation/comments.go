@@ -181,9 +181,6 @@ func (s *Service) fetchNote(ctx context.Context, uri string) (*ap.Object, error)
 // the channel's policy: closed refuses, a block refuses, approval or a
 // watched word holds.
 func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store.Comment, obj *ap.Object) (*store.Comment, error) {
-	if c, err := s.store.CommentByURI(ctx, obj.ID); err == nil {
-		return c, nil
-	}
 	authorURI := obj.AttributedTo[0]
 	blocked, err := s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI)
 	if err != nil {

@@ -13,6 +13,13 @@ import (
 // sign in, an unknown channel is 404 and others get 403. It answers and
 // returns nil then.
 func (s *server) manageChannel(w http.ResponseWriter, r *http.Request) (*store.User, *store.Channel) {
+	return s.manageChannelFor(w, r, "manage its followers")
+}
+
+// manageChannelFor is manageChannel for pages that manage what (said to
+// those who may not). Anonymous visitors of a GET page come back to it once
+// signed in.
+func (s *server) manageChannelFor(w http.ResponseWriter, r *http.Request, what string) (*store.User, *store.Channel) {
 	handle := strings.ToLower(r.PathValue("handle"))
 	user, err := s.currentUser(r)
 	if err != nil {
@@ -20,7 +27,11 @@ func (s *server) manageChannel(w http.ResponseWriter, r *http.Request) (*store.U
 		return nil, nil
 	}
 	if user == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape("/c/"+handle), http.StatusSeeOther)
+		next := "/c/" + handle
+		if safeMethod(r.Method) {
+			next = r.URL.Path
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return nil, nil
 	}
 	c, err := s.store.LocalChannel(r.Context(), handle)
@@ -35,7 +46,7 @@ func (s *server) manageChannel(w http.ResponseWriter, r *http.Request) (*store.U
 	}
 	if !canManage(user, c.OwnerID) {
 		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the owner of @"+c.Handle+" and admins can manage its followers.")
+			"Only the owner of @"+c.Handle+" and admins can "+what+".")
 		return nil, nil
 	}
 	return user, c

@@ -30,6 +30,10 @@ type channelPage struct {
 	ManuallyApproves bool
 	Pending          []pendingFollow // the oldest follow requests waiting
 	PendingTotal     int
+
+	// With federation and a media library: comments.
+	CommentsFeed string // the RSS feed of the comments on the channel's items
+	HeldComments int    // comments waiting for approval, for those who manage it
 }
 
 // pendingFollow is a follow request waiting for the creator's decision.
@@ -110,8 +114,16 @@ func (s *server) channelFollowers(r *http.Request, c *store.Channel, page *chann
 	if page.Followers, err = s.store.CountFollowers(ctx, c.ActorID, store.FollowAccepted); err != nil {
 		return err
 	}
+	if s.library != nil {
+		page.CommentsFeed = s.absURL("/c/" + c.Handle + "/comments.rss")
+	}
 	if !page.CanManage {
 		return nil
+	}
+	if s.library != nil {
+		if page.HeldComments, err = s.store.CountHeldComments(ctx, c.ID); err != nil {
+			return err
+		}
 	}
 	actor, err := s.store.ActorByID(ctx, c.ActorID)
 	if err != nil {

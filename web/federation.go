@@ -42,7 +42,8 @@ func (s *server) federationRoutes(cop *http.CrossOriginProtection) {
 	}
 	s.route("GET /activities/{id}", s.handleActivity)
 	if s.library != nil {
-		for _, which := range []string{"replies", "likes", "shares"} {
+		s.route("GET /i/{id}/replies", s.handleItemReplies)
+		for _, which := range []string{"likes", "shares"} {
 			s.route("GET /i/{id}/"+which, func(w http.ResponseWriter, r *http.Request) {
 				f.ServeItemCollection(w, r, r.PathValue("id"), which)
 			})

@@ -26,13 +26,35 @@ type itemForm struct {
 	Tags        string // comma-separated, as typed
 	Sensitive   bool
 	Errors      map[string]string
+	// CommentsPolicy is the item's comment policy (inherit, open,
+	// approval or closed), edited when EditCommentsPolicy.
+	CommentsPolicy     string
+	EditCommentsPolicy bool
+	CommentsPolicies   []policyChoice
 
 	MaxTitle, MaxDescription, MaxTags, MaxTagLength int
 }
 
 func newItemForm(item *store.Item) *itemForm {
 	return &itemForm{Item: item, Errors: map[string]string{},
-		MaxTitle: maxItemTitle, MaxDescription: maxItemDescription, MaxTags: maxItemTags, MaxTagLength: maxTagLength}
+		MaxTitle: maxItemTitle, MaxDescription: maxItemDescription, MaxTags: maxItemTags, MaxTagLength: maxTagLength,
+		EditCommentsPolicy: itemEditCarriesCommentsPolicy, CommentsPolicies: itemCommentPolicies}
+}
+
+// itemEditCarriesCommentsPolicy tells whether store.ItemEdit carries the
+// item's comment policy, so that the form offers it.
+//
+// TODO(store): store.ItemEdit has no CommentsPolicy field yet. Once it has
+// one (saved by UpdateItem), set this to true and assign it in validate
+// (see there).
+var itemEditCarriesCommentsPolicy = false
+
+// itemCommentPolicies are the choices of an item's comment policy.
+var itemCommentPolicies = []policyChoice{
+	{policyInherit, "As the channel"},
+	{policyOpen, "Open"},
+	{policyApproval, "Approval required"},
+	{policyClosed, "Closed"},
 }
 
 // handleItemEdit shows the edit form of an item to its owner and admins.
@@ -49,6 +71,7 @@ func (s *server) handleItemEdit(w http.ResponseWriter, r *http.Request) {
 	form := newItemForm(item)
 	form.Title, form.Description, form.Sensitive = item.Title, item.Description, item.Sensitive
 	form.Tags = strings.Join(tags, ", ")
+	form.CommentsPolicy = item.CommentsPolicy
 	s.render(w, r, http.StatusOK, "item_edit", "Edit "+item.Title, form)
 }
 
@@ -86,6 +109,16 @@ func (f *itemForm) validate() store.ItemEdit {
 	e.Tags, msg = normalizeTags(f.Tags)
 	if msg != "" {
 		f.Errors["tags"] = msg
+	}
+	if f.EditCommentsPolicy {
+		switch f.CommentsPolicy {
+		case "":
+			f.CommentsPolicy = policyInherit
+		case policyInherit, policyOpen, policyApproval, policyClosed:
+		default:
+			f.Errors["comments_policy"] = "Choose who may comment from the list."
+		}
+		// TODO(store): e.CommentsPolicy = f.CommentsPolicy
 	}
 	return e
 }

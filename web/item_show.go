@@ -25,6 +25,10 @@ type itemPage struct {
 	// when the hub federates.
 	Reactions     bool
 	Likes, Shares int
+	// Comments is the comments section of a published item when the hub
+	// federates; CommentsFeed the absolute URL of their RSS feed.
+	Comments     *commentsSection
+	CommentsFeed string
 }
 
 // download is a link to one of an item's files.
@@ -38,7 +42,7 @@ type download struct {
 // admins the buttons to edit, publish, retry or delete it. Items that are
 // not published are not found by others. Published items carry link
 // previews (OpenGraph, Twitter cards, oEmbed) and, when the hub federates,
-// their likes and boosts.
+// their likes and boosts and their comments (see comments.go).
 func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 	if s.federation != nil && federation.WantsActivityJSON(r) {
 		s.federation.ServeItem(w, r, r.PathValue("id"))
@@ -58,6 +62,12 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.showItem(w, r, http.StatusOK, user, item, manage, nil)
+}
+
+// showItem renders the page of item for user with status; comment is what
+// the comment form shows (nil: an empty form).
+func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, user *store.User, item *store.Item, manage bool, comment *commentForm) {
 	v, err := s.library.View(r.Context(), item, manage)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -79,6 +89,11 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
+		if page.Comments, err = s.itemComments(w, r, user, item, comment); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		page.CommentsFeed = s.absURL("/i/" + item.PublicID + "/comments.rss")
 	}
 	for _, rv := range v.Renditions {
 		switch rv.Name {
@@ -97,7 +112,7 @@ func (s *server) handleItem(w http.ResponseWriter, r *http.Request) {
 	if v.Source != nil {
 		page.Downloads = append(page.Downloads, download{Label: "Original upload", RenditionView: *v.Source})
 	}
-	s.render(w, r, http.StatusOK, "item", item.Title, page)
+	s.render(w, r, status, "item", item.Title, page)
 }
 
 func (s *server) renderItemNotFound(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ func (s *server) handleItemUpdate(w http.ResponseWriter, r *http.Request) {
 	form.Description = r.PostFormValue("description")
 	form.Tags = r.PostFormValue("tags")
 	form.Sensitive = r.PostFormValue("sensitive") != ""
+	form.CommentsPolicy = r.PostFormValue("comments_policy")
 	edit := form.validate()
 	if len(form.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", "Edit "+item.Title, form)

@@ -214,6 +214,9 @@ func (s *server) routes() http.Handler {
 		s.route("POST /c/{handle}/followers/manual", s.handleChannelManualApproval)
 		s.route("POST /c/{handle}/followers/{id}/accept", s.handleFollowAnswer(true))
 		s.route("POST /c/{handle}/followers/{id}/reject", s.handleFollowAnswer(false))
+		if s.library != nil {
+			s.commentRoutes()
+		}
 	}
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 	s.route("/", s.handleNotFound)
@@ -235,6 +238,27 @@ func (s *server) routes() http.Handler {
 			"This form was sent from another site, so it was refused. Go back to the page on this site, reload it and try again.")
 	}))
 	return cop.Handler(mux)
+}
+
+// commentRoutes registers the comments on items: their threads show on the
+// items' pages (see comments.go), where signed-in people post and
+// moderators moderate; each channel has a moderation page; comments have
+// ActivityPub ids, RSS feeds and a JSON API.
+func (s *server) commentRoutes() {
+	s.route("POST /i/{id}/comments", s.handleCommentPost)
+	s.route("GET /i/{id}/comments.rss", s.handleItemCommentsFeed)
+	s.route("GET /comments/{id}", s.handleComment)
+	s.route("GET /comments/{id}/replies", s.handleCommentReplies)
+	s.route("POST /comments/{id}/approve", s.handleCommentModerate(true))
+	s.route("POST /comments/{id}/reject", s.handleCommentModerate(false))
+	s.route("POST /comments/{id}/delete", s.handleCommentDelete)
+	s.route("POST /comments/{id}/block", s.handleCommentBlock)
+	s.route("GET /c/{handle}/comments", s.handleChannelComments)
+	s.route("POST /c/{handle}/comments/settings", s.handleChannelCommentSettings)
+	s.route("POST /c/{handle}/blocks/{id}/delete", s.handleChannelUnblock)
+	s.route("GET /c/{handle}/comments.rss", s.handleChannelCommentsFeed)
+	s.apiRoute("GET /api/items/{id}/comments", s.handleAPIItemComments)
+	s.apiRoute("POST /api/items/{id}/comments", s.handleAPICommentPost)
 }
 
 // route registers h on pattern behind the per-route checks.
