@@ -201,14 +201,18 @@ type ItemEdit struct {
 	Description string
 	Sensitive   bool
 	Tags        []string // normalised by the caller
+	// CommentsPolicy overrides the channel's: inherit, open, approval or
+	// closed; "" keeps the item's.
+	CommentsPolicy string
 }
 
 // UpdateItem changes an item's metadata and tags; then, when not nil, runs
 // in the same transaction with the updated item.
 func (s *Store) UpdateItem(ctx context.Context, itemID int64, e ItemEdit, then func(tx *Tx, item *Item) error) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		if err := execOne(ctx, tx.q, `UPDATE items SET title = $1, description = $2, sensitive = $3, updated_at = $4 WHERE id = $5`,
-			e.Title, e.Description, e.Sensitive, s.utcNow(), itemID); err != nil {
+		if err := execOne(ctx, tx.q, `UPDATE items SET title = $1, description = $2, sensitive = $3,
+			comments_policy = CASE WHEN $4 = '' THEN comments_policy ELSE $4 END, updated_at = $5 WHERE id = $6`,
+			e.Title, e.Description, e.Sensitive, e.CommentsPolicy, s.utcNow(), itemID); err != nil {
 			return err
 		}
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM item_tags WHERE item_id = $1`, itemID); err != nil {

@@ -38,16 +38,8 @@ type itemForm struct {
 func newItemForm(item *store.Item) *itemForm {
 	return &itemForm{Item: item, Errors: map[string]string{},
 		MaxTitle: maxItemTitle, MaxDescription: maxItemDescription, MaxTags: maxItemTags, MaxTagLength: maxTagLength,
-		EditCommentsPolicy: itemEditCarriesCommentsPolicy, CommentsPolicies: itemCommentPolicies}
+		EditCommentsPolicy: true, CommentsPolicies: itemCommentPolicies}
 }
-
-// itemEditCarriesCommentsPolicy tells whether store.ItemEdit carries the
-// item's comment policy, so that the form offers it.
-//
-// TODO(store): store.ItemEdit has no CommentsPolicy field yet. Once it has
-// one (saved by UpdateItem), set this to true and assign it in validate
-// (see there).
-var itemEditCarriesCommentsPolicy = false
 
 // itemCommentPolicies are the choices of an item's comment policy.
 var itemCommentPolicies = []policyChoice{
@@ -118,7 +110,7 @@ func (f *itemForm) validate() store.ItemEdit {
 		default:
 			f.Errors["comments_policy"] = "Choose who may comment from the list."
 		}
-		// TODO(store): e.CommentsPolicy = f.CommentsPolicy
+		e.CommentsPolicy = f.CommentsPolicy
 	}
 	return e
 }
