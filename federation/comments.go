@@ -103,7 +103,7 @@ func (s *Service) ingestNote(ctx context.Context, obj *ap.Object) (*store.Commen
 	var stored *store.Comment
 	parent := base.parent
 	for i := len(chain) - 1; i >= 0; i-- {
-		c, err := s.storeNote(ctx, base.item, parent, chain[i])
+		c, err := s.storeNote(ctx, base.item, parent, chain[i], len(chain) == 1)
 		if err != nil {
 			return nil, err
 		}
@@ -179,8 +179,9 @@ func (s *Service) fetchNote(ctx context.Context, uri string) (*ap.Object, error)
 
 // storeNote stores one note under parent (nil: under the item), applying
 // the channel's policy: closed refuses, a block refuses, approval or a
-// watched word holds.
-func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store.Comment, obj *ap.Object) (*store.Comment, error) {
+// watched word holds. With deferrable, a note drained from the inbox is
+// stored with its batch (and nil returned).
+func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store.Comment, obj *ap.Object, deferrable bool) (*store.Comment, error) {
 	authorURI := obj.AttributedTo[0]
 	blocked, err := s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI)
 	if err != nil {
@@ -227,6 +228,9 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 	}
 	if obj.Published != nil {
 		c.PublishedAt = *obj.Published
+	}
+	if deferrable && deferComment(ctx, c) {
+		return nil, nil
 	}
 	stored, err := s.store.InsertComment(ctx, c)
 	if errors.Is(err, store.ErrConflict) {

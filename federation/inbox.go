@@ -188,19 +188,24 @@ func (b *inboxBatcher) store(ctx context.Context, row store.InboxActivity) error
 func (b *inboxBatcher) commit(ctx context.Context, batch []*queuedActivity) {
 	results := make([]error, len(batch))
 	err := b.s.store.InTx(ctx, func(tx *store.Tx) error {
-		inserted := false
+		rows := make([]store.InboxActivity, len(batch))
 		for i, q := range batch {
-			_, err := tx.InsertInboxActivity(ctx, q.row)
-			switch {
-			case errors.Is(err, store.ErrConflict):
-				results[i] = err
-			case err != nil:
-				return err
-			default:
-				results[i], inserted = nil, true
+			rows[i] = q.row
+		}
+		inserted, err := tx.InsertInboxActivities(ctx, rows)
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for i, q := range batch {
+			if inserted[q.row.ActivityURI] {
+				delete(inserted, q.row.ActivityURI) // a second copy in the batch is a replay
+				fresh++
+			} else {
+				results[i] = store.ErrConflict
 			}
 		}
-		if !inserted {
+		if fresh == 0 {
 			return nil
 		}
 		jq, err := b.s.jobs()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -54,6 +55,35 @@ func (tx *Tx) InsertInboxActivity(ctx context.Context, a InboxActivity) (int64, 
 	return id, nil
 }
 
+// InsertInboxActivities stores received activities in one statement and
+// reports which were new (by activity id): the others were received
+// before, or twice in the batch.
+func (tx *Tx) InsertInboxActivities(ctx context.Context, acts []InboxActivity) (map[string]bool, error) {
+	now := tx.s.utcNow()
+	var b strings.Builder
+	args := make([]any, 0, len(acts)*5+1)
+	args = append(args, now)
+	b.WriteString(`INSERT INTO inbox_activities (activity_uri, type, actor_uri, key_id, body, received_at) VALUES `)
+	for i, a := range acts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $1)", n+1, n+2, n+3, n+4, n+5)
+		args = append(args, a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body)
+	}
+	b.WriteString(` ON CONFLICT (activity_uri) DO NOTHING RETURNING activity_uri`)
+	uris, err := queryAll(ctx, tx.q, scanString, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	inserted := make(map[string]bool, len(uris))
+	for _, u := range uris {
+		inserted[u] = true
+	}
+	return inserted, nil
+}
+
 // InboxActivityByID finds a received activity.
 func (s *Store) InboxActivityByID(ctx context.Context, id int64) (*InboxActivity, error) {
 	return scanInboxActivity(s.q.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inbox_activities WHERE id = $1`, id))
@@ -70,10 +100,16 @@ func (s *Store) FinishInboxActivity(ctx context.Context, id int64, state, note s
 func (s *Store) ClaimInboxActivities(ctx context.Context, limit int, lease time.Duration) ([]*InboxActivity, error) {
 	now := s.utcNow()
 	var out []*InboxActivity
+	// On PostgreSQL, concurrent drains skip each other's rows instead of
+	// queueing on them (SQLite has one writer: claims never overlap).
+	lock := ""
+	if s.engine == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	err := s.InTx(ctx, func(tx *Tx) (err error) {
 		out, err = queryAll(ctx, tx.q, scanInboxActivity, `UPDATE inbox_activities SET claimed_until = $1, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox_activities WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
-				ORDER BY id LIMIT $3)
+				ORDER BY id LIMIT $3`+lock+`)
 			AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
 			RETURNING `+inboxColumns, now.Add(lease), now, limit)
 		return err
@@ -99,23 +135,26 @@ func (s *Store) FinishInboxActivities(ctx context.Context, outcomes []InboxOutco
 	if len(outcomes) == 0 {
 		return nil
 	}
-	now := s.utcNow()
-	return s.InTx(ctx, func(tx *Tx) error {
-		for _, o := range outcomes {
-			var err error
-			if o.State == InboxPending {
-				_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET note = $1, claimed_until = $2 WHERE id = $3`,
-					o.Note, o.RetryAt.UTC(), o.ID)
-			} else {
-				_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3, claimed_until = NULL
-					WHERE id = $4`, o.State, o.Note, now, o.ID)
-			}
-			if err != nil {
-				return err
-			}
+	return s.InTx(ctx, func(tx *Tx) error { return tx.FinishInboxActivities(ctx, outcomes) })
+}
+
+// FinishInboxActivities records the outcomes of a drained batch in tx.
+func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome) error {
+	now := tx.s.utcNow()
+	for _, o := range outcomes {
+		var err error
+		if o.State == InboxPending {
+			_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET note = $1, claimed_until = $2 WHERE id = $3`,
+				o.Note, o.RetryAt.UTC(), o.ID)
+		} else {
+			_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3, claimed_until = NULL
+				WHERE id = $4`, o.State, o.Note, now, o.ID)
 		}
-		return nil
-	})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NextInboxWork returns when the earliest pending activity can be claimed

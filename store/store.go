@@ -132,6 +132,12 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	// pgxpool's default, 4 connections on this machine, is shared with
+	// River's fetch loops and starved the inbox drains (246 replies/s).
+	// A URL's pool_max_conns still wins.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %w", where, pgMessage(err))
