@@ -116,7 +116,7 @@ func (s *Service) ingestNote(ctx context.Context, obj *ap.Object) (*store.Commen
 // nil when it is neither.
 func (s *Service) threadBaseOf(ctx context.Context, uri string) (*threadBase, error) {
 	if pid, ok := s.parseLocalItem(uri); ok {
-		item, err := s.store.ItemByPublicID(ctx, pid)
+		item, err := memo(ctx, "item "+pid, func() (*store.Item, error) { return s.store.ItemByPublicID(ctx, pid) })
 		if errors.Is(err, store.ErrNotFound) || err == nil && item.State != store.StatePublished {
 			return nil, ignored("reply to an unknown item %s", uri)
 		}
@@ -183,14 +183,16 @@ func (s *Service) fetchNote(ctx context.Context, uri string) (*ap.Object, error)
 // stored with its batch (and nil returned).
 func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store.Comment, obj *ap.Object, deferrable bool) (*store.Comment, error) {
 	authorURI := obj.AttributedTo[0]
-	blocked, err := s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI)
+	blocked, err := memo(ctx, "blocked "+authorURI, func() (bool, error) { return s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI) })
 	if err != nil {
 		return nil, err
 	}
 	if blocked {
 		return nil, ignored("%s is blocked here", authorURI)
 	}
-	if blocked, err := s.store.BlockedByChannel(ctx, item.ChannelID, authorURI); err != nil || blocked {
+	if blocked, err := memo(ctx, fmt.Sprintf("channel %d blocks %s", item.ChannelID, authorURI), func() (bool, error) {
+		return s.store.BlockedByChannel(ctx, item.ChannelID, authorURI)
+	}); err != nil || blocked {
 		if err == nil {
 			err = ignored("%s is blocked by the channel %s", authorURI, item.ChannelHandle)
 		}
@@ -199,7 +201,7 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 	content := string(s.markup.Comment(obj.Content))
 	state, reason := store.CommentVisible, ""
 	if item.OriginURI == "" {
-		ch, err := s.store.LocalChannel(ctx, item.ChannelHandle)
+		ch, err := memo(ctx, "channel "+item.ChannelHandle, func() (*store.Channel, error) { return s.store.LocalChannel(ctx, item.ChannelHandle) })
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +219,7 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 			}
 		}
 	}
-	author, err := s.RemoteActor(ctx, authorURI)
+	author, err := s.memoActor(ctx, authorURI)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +244,7 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 // watchedWord returns the first of a channel's watched words in text
 // (case-insensitive, whole words), or "".
 func (s *Service) watchedWord(ctx context.Context, channelID int64, text string) (string, error) {
-	words, err := s.store.WatchedWords(ctx, channelID)
+	words, err := memo(ctx, fmt.Sprintf("words %d", channelID), func() (string, error) { return s.store.WatchedWords(ctx, channelID) })
 	if err != nil || strings.TrimSpace(words) == "" {
 		return "", err
 	}
@@ -300,6 +302,11 @@ func stripTags(html string) string {
 		}
 	}
 	return b.String()
+}
+
+// memoActor is RemoteActor, once per drained batch.
+func (s *Service) memoActor(ctx context.Context, uri string) (*store.Actor, error) {
+	return memo(ctx, "actor "+uri, func() (*store.Actor, error) { return s.RemoteActor(ctx, uri) })
 }
 
 // onUpdateComment edits a known comment, if the actor wrote it.

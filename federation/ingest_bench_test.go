@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 			}
 		}
 		waitComments(b, h, item.ID, len(actors))
-		var wall, floor time.Duration
+		var wall, floor, cpu time.Duration
 		accepted := 0
 		for n := 0; n < b.N; n++ {
 			posts := make([]signedPost, replies)
@@ -84,6 +85,7 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 				posts[i] = sign(n*replies+i, actors[i%len(actors)])
 			}
 			before := countComments(b, h, item.ID)
+			cpu0 := processCPU()
 			start := time.Now()
 			var ok atomic.Int64
 			var next atomic.Int64
@@ -107,6 +109,7 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 			b.Logf("%d POSTs answered in %v", replies, time.Since(start))
 			waitComments(b, h, item.ID, before+int(ok.Load()))
 			wall += time.Since(start)
+			cpu += processCPU() - cpu0
 			accepted += int(ok.Load())
 			floor += verifyFloor(b, posts, h.addr, rm)
 		}
@@ -116,6 +119,10 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 		b.ReportMetric(float64(accepted)/wall.Seconds(), "replies/s")
 		b.ReportMetric(float64(accepted)/floor.Seconds(), "verify-floor/s")
 		b.ReportMetric(wall.Seconds()/floor.Seconds(), "ratio")
+		// CPU of this process (hub and load generator) per reply, and
+		// how many cores it kept busy: near GOMAXPROCS means CPU-bound.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(accepted), "cpu-µs/reply")
+		b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
 	}
 }
 
@@ -150,6 +157,15 @@ func waitComments(b *testing.B, h *hub, itemID int64, want int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // verifyFloor verifies the posts' signatures on all cores with our

@@ -77,7 +77,7 @@ func (w *InboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error
 		}
 	}
 	// Activities waiting for a retry get one drain, at the earliest.
-	at, ok, err := s.store.NextInboxWork(ctx)
+	at, ok, err := s.store.NextInboxRetry(ctx)
 	if err != nil || !ok {
 		return err
 	}
@@ -108,6 +108,7 @@ func (s *Service) drainParallel() int {
 func (s *Service) processBatch(ctx context.Context, rows []*store.InboxActivity) ([]store.InboxOutcome, []store.Comment) {
 	deferred := &deferredComments{}
 	ctx = context.WithValue(ctx, deferredKey{}, deferred)
+	ctx = context.WithValue(ctx, memoKey{}, &batchMemo{m: map[string]any{}})
 	outcomes := make([]store.InboxOutcome, len(rows))
 	byActor := map[string][]int{}
 	var actors []string
@@ -146,6 +147,37 @@ type deferredComments struct {
 }
 
 type deferredKey struct{}
+
+// batchMemo remembers, for one drained batch, the lookups its activities
+// repeat: the item replied to, its channel, the authors, the blocks. A
+// batch lasts milliseconds; errors are not remembered.
+type batchMemo struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+type memoKey struct{}
+
+// memo returns load()'s value, once per batch for key.
+func memo[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
+	b, ok := ctx.Value(memoKey{}).(*batchMemo)
+	if !ok {
+		return load()
+	}
+	b.mu.Lock()
+	v, found := b.m[key]
+	b.mu.Unlock()
+	if found {
+		return v.(T), nil
+	}
+	t, err := load()
+	if err == nil {
+		b.mu.Lock()
+		b.m[key] = t
+		b.mu.Unlock()
+	}
+	return t, err
+}
 
 // deferComment hands c to the batch being drained, if there is one.
 func deferComment(ctx context.Context, c store.Comment) bool {
@@ -310,7 +342,7 @@ func (s *Service) onReaction(ctx context.Context, act *ap.Activity) error {
 		}
 		commentID = c.ID
 	}
-	actor, err := s.RemoteActor(ctx, act.Actor.ID)
+	actor, err := s.memoActor(ctx, act.Actor.ID)
 	if err != nil {
 		return err
 	}

@@ -157,13 +157,14 @@ func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome
 	return nil
 }
 
-// NextInboxWork returns when the earliest pending activity can be claimed
-// (now if one can be at once); ok is false when none is pending.
-func (s *Store) NextInboxWork(ctx context.Context) (at time.Time, ok bool, err error) {
+// NextInboxRetry returns when the earliest activity waiting for a retry
+// (pending, with the note of its last failure) is due; ok is false when
+// none waits. Fresh activities have drains of their own.
+func (s *Store) NextInboxRetry(ctx context.Context) (at time.Time, ok bool, err error) {
 	// A plain column (not MIN()) keeps its time type on SQLite.
 	var next sql.NullTime
-	err = s.q.QueryRowContext(ctx, `SELECT claimed_until FROM inbox_activities WHERE state = 'pending'
-		ORDER BY claimed_until IS NOT NULL, claimed_until LIMIT 1`).Scan(&next)
+	err = s.q.QueryRowContext(ctx, `SELECT claimed_until FROM inbox_activities WHERE state = 'pending' AND note <> ''
+		ORDER BY claimed_until LIMIT 1`).Scan(&next)
 	if err == sql.ErrNoRows {
 		return time.Time{}, false, nil
 	}
