@@ -201,11 +201,11 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 	content := string(s.markup.Comment(obj.Content))
 	state, reason := store.CommentVisible, ""
 	if item.OriginURI == "" {
-		ch, err := memo(ctx, "channel "+item.ChannelHandle, func() (*store.Channel, error) { return s.store.LocalChannel(ctx, item.ChannelHandle) })
+		policy, err := s.CommentsPolicyOf(ctx, item)
 		if err != nil {
 			return nil, err
 		}
-		switch commentsPolicy(item, ch) {
+		switch policy {
 		case "closed":
 			return nil, ignored("comments are closed on %s", item.PublicID)
 		case "approval":

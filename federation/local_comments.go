@@ -74,20 +74,18 @@ func (s *Service) PostComment(ctx context.Context, author *store.User, item *sto
 	}
 	moderator := CanModerate(author, item)
 	state, reason := store.CommentVisible, ""
-	if item.OriginURI == "" {
-		ch, err := s.store.LocalChannel(ctx, item.ChannelHandle)
-		if err != nil {
-			return nil, err
+	policy, err := s.CommentsPolicyOf(ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	switch policy {
+	case "closed":
+		if !moderator {
+			return nil, ErrCommentsClosed
 		}
-		switch commentsPolicy(item, ch) {
-		case "closed":
-			if !moderator {
-				return nil, ErrCommentsClosed
-			}
-		case "approval":
-			if !moderator {
-				state, reason = store.CommentHeld, "approval"
-			}
+	case "approval":
+		if !moderator {
+			state, reason = store.CommentHeld, "approval"
 		}
 	}
 	var parent *store.Comment
@@ -135,7 +133,7 @@ func (s *Service) PostComment(ctx context.Context, author *store.User, item *sto
 		}
 	}
 	var out *store.Comment
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		c := store.Comment{ItemID: item.ID, AuthorID: author.ActorID, ContentHTML: string(html), State: state, HeldReason: reason}
 		if parent != nil {
 			c.ParentID, c.InReplyTo = parent.ID, parent.URI

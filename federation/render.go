@@ -82,6 +82,22 @@ func (s *Service) LocalActorDocument(ctx context.Context, kind, username string)
 }
 
 // commentsPolicy resolves an item's effective comment policy.
+// CommentsPolicyOf is the comment policy in force on an item: its own,
+// or its channel's; open for remote items (their origin decides).
+func (s *Service) CommentsPolicyOf(ctx context.Context, item *store.Item) (string, error) {
+	if item.OriginURI != "" && (item.CommentsPolicy == "" || item.CommentsPolicy == "inherit") {
+		return "open", nil
+	}
+	var ch *store.Channel
+	if item.CommentsPolicy == "" || item.CommentsPolicy == "inherit" {
+		var err error
+		if ch, err = memo(ctx, "channel "+item.ChannelHandle, func() (*store.Channel, error) { return s.store.LocalChannel(ctx, item.ChannelHandle) }); err != nil {
+			return "", err
+		}
+	}
+	return commentsPolicy(item, ch), nil
+}
+
 func commentsPolicy(item *store.Item, ch *store.Channel) string {
 	if item.CommentsPolicy != "" && item.CommentsPolicy != "inherit" {
 		return item.CommentsPolicy

@@ -120,25 +120,6 @@ func (c *commentView) Anchor() string { return "c" + strconv.FormatInt(c.ID, 10)
 // Flat tells whether the comment's replies show at its own level.
 func (c *commentView) Flat() bool { return c.Level >= maxNestLevel }
 
-// commentPolicy is the comment policy that applies to an item: its own,
-// else its local channel's, else open.
-func (s *server) commentPolicy(r *http.Request, item *store.Item) (string, error) {
-	if item.CommentsPolicy != "" && item.CommentsPolicy != policyInherit {
-		return item.CommentsPolicy, nil
-	}
-	if item.OriginURI != "" {
-		return policyOpen, nil
-	}
-	c, err := s.store.LocalChannel(r.Context(), item.ChannelHandle)
-	if err != nil {
-		return "", err
-	}
-	if c.CommentsPolicy != "" {
-		return c.CommentsPolicy, nil
-	}
-	return policyOpen, nil
-}
-
 // commentsPage reads the page of threads asked for with ?cpage=N (or, for
 // the comment form, its cpage field).
 func commentsPage(r *http.Request) int {
@@ -165,7 +146,7 @@ func (s *server) itemComments(w http.ResponseWriter, r *http.Request, user *stor
 		sec.InteractURL = interactURL(s.federation.ItemURI(item.PublicID))
 	}
 	var err error
-	if sec.Policy, err = s.commentPolicy(r, item); err != nil {
+	if sec.Policy, err = s.federation.CommentsPolicyOf(r.Context(), item); err != nil {
 		return nil, err
 	}
 	sec.CanPost = user != nil && (sec.Policy != policyClosed || sec.Moderator)
