@@ -217,18 +217,7 @@ func (s *Service) buildCommentActivity(ctx context.Context, act *store.OutboxAct
 	if err != nil {
 		return "", err
 	}
-	obj.Context = nil
-	ref, err := ap.Embed(obj)
-	if err != nil {
-		return "", err
-	}
-	published := act.CreatedAt.UTC()
-	body, err := marshal(ap.Activity{Context: ap.DefaultContext(), ID: s.ActivityURI(act.ID), Type: act.Type,
-		Actor: ap.Ref{ID: obj.AttributedTo[0]}, Object: ref, To: obj.To, Cc: obj.Cc, Published: &published})
-	if err != nil {
-		return "", err
-	}
-	return body, s.store.SetOutboxBody(ctx, act.ID, obj.ID, body)
+	return s.writeActivityBody(ctx, act, obj.AttributedTo[0], obj)
 }
 
 // commentRecipients resolves where a local comment goes: its thread's

@@ -121,22 +121,24 @@ func (s *Service) buildItemActivity(ctx context.Context, act *store.OutboxActivi
 	if err != nil {
 		return "", err
 	}
+	return s.writeActivityBody(ctx, act, s.ChannelURI(item.ChannelHandle), obj)
+}
+
+// writeActivityBody writes and records the body of an outbox activity
+// (Create or Update) of obj by actorURI, addressed as obj is.
+func (s *Service) writeActivityBody(ctx context.Context, act *store.OutboxActivity, actorURI string, obj *ap.Object) (string, error) {
 	obj.Context = nil
 	ref, err := ap.Embed(obj)
 	if err != nil {
 		return "", err
 	}
-	channel := s.ChannelURI(item.ChannelHandle)
 	published := act.CreatedAt.UTC()
 	body, err := marshal(ap.Activity{Context: ap.DefaultContext(), ID: s.ActivityURI(act.ID), Type: act.Type,
-		Actor: ap.Ref{ID: channel}, Object: ref, To: obj.To, Cc: obj.Cc, Published: &published})
+		Actor: ap.Ref{ID: actorURI}, Object: ref, To: obj.To, Cc: obj.Cc, Published: &published})
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.SetOutboxBody(ctx, act.ID, obj.ID, body); err != nil {
-		return "", err
-	}
-	return body, nil
+	return body, s.store.SetOutboxBody(ctx, act.ID, obj.ID, body)
 }
 
 // SetFollowState accepts or rejects a pending follow of a local actor (the

@@ -77,22 +77,13 @@ func (s *server) commentJSON(c *store.Comment, itemPublicID string) commentJSON 
 // page of the item's threads, newest first, each with its replies. Only
 // its moderators see the comments held for approval.
 func (s *server) handleAPIItemComments(w http.ResponseWriter, r *http.Request) {
-	user, err := s.currentUser(r)
-	if err != nil {
-		s.apiServerError(w, r, err)
-		return
-	}
-	item, _, err := s.visibleItem(r.Context(), user, r.PathValue("id"))
-	if isNotFound(err) {
-		writeJSONError(w, http.StatusNotFound, "There is no such item.")
-		return
-	}
-	if err != nil {
-		s.apiServerError(w, r, err)
+	user, item, _ := s.apiItem(w, r)
+	if item == nil {
 		return
 	}
 	page := 1
 	if p := r.URL.Query().Get("page"); p != "" {
+		var err error
 		if page, err = strconv.Atoi(p); err != nil || page < 1 {
 			writeJSONError(w, http.StatusBadRequest, "page must be a whole number from 1.")
 			return
@@ -122,18 +113,8 @@ const maxCommentBody = 64 << 10
 // {"text": "...", "parent_id": N} (parent_id optional): 201 with the new
 // comment, whose state is "held" when it waits for approval.
 func (s *server) handleAPICommentPost(w http.ResponseWriter, r *http.Request) {
-	user, err := s.currentUser(r)
-	if err != nil {
-		s.apiServerError(w, r, err)
-		return
-	}
-	item, _, err := s.visibleItem(r.Context(), user, r.PathValue("id"))
-	if isNotFound(err) {
-		writeJSONError(w, http.StatusNotFound, "There is no such item.")
-		return
-	}
-	if err != nil {
-		s.apiServerError(w, r, err)
+	user, item, _ := s.apiItem(w, r)
+	if item == nil {
 		return
 	}
 	if item.State != store.StatePublished {

@@ -6,22 +6,33 @@ import (
 	"github.com/archipel/archipel/store"
 )
 
-// managedItem loads the item of an API request that changes it: 404 if the
-// user may not see it, 403 if they may see but not manage it. It writes the
-// error response and returns nil then.
-func (s *server) managedItem(w http.ResponseWriter, r *http.Request) (*store.User, *store.Item) {
+// apiItem loads the item of an API request with the user asking and
+// whether they manage it: 404 if the user may not see it. It writes the
+// error response and returns a nil item then.
+func (s *server) apiItem(w http.ResponseWriter, r *http.Request) (*store.User, *store.Item, bool) {
 	user, err := s.currentUser(r)
 	if err != nil {
 		s.apiServerError(w, r, err)
-		return nil, nil
+		return nil, nil, false
 	}
 	item, manage, err := s.visibleItem(r.Context(), user, r.PathValue("id"))
 	if isNotFound(err) {
 		writeJSONError(w, http.StatusNotFound, "There is no such item.")
-		return nil, nil
+		return nil, nil, false
 	}
 	if err != nil {
 		s.apiServerError(w, r, err)
+		return nil, nil, false
+	}
+	return user, item, manage
+}
+
+// managedItem loads the item of an API request that changes it: 404 if the
+// user may not see it, 403 if they may see but not manage it. It writes the
+// error response and returns nil then.
+func (s *server) managedItem(w http.ResponseWriter, r *http.Request) (*store.User, *store.Item) {
+	user, item, manage := s.apiItem(w, r)
+	if item == nil {
 		return nil, nil
 	}
 	if !manage {

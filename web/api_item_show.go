@@ -6,18 +6,8 @@ import "net/http"
 // (and, for those who manage it, its source). Unpublished items are 404 to
 // others.
 func (s *server) handleAPIItem(w http.ResponseWriter, r *http.Request) {
-	user, err := s.currentUser(r)
-	if err != nil {
-		s.apiServerError(w, r, err)
-		return
-	}
-	item, manage, err := s.visibleItem(r.Context(), user, r.PathValue("id"))
-	if isNotFound(err) {
-		writeJSONError(w, http.StatusNotFound, "There is no such item.")
-		return
-	}
-	if err != nil {
-		s.apiServerError(w, r, err)
+	_, item, manage := s.apiItem(w, r)
+	if item == nil {
 		return
 	}
 	v, err := s.library.View(r.Context(), item, manage)
