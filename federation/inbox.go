@@ -159,6 +159,12 @@ type queuedActivity struct {
 	done chan error
 }
 
+// waker is a queue that can queue a drain only when none is waiting
+// (jobs.Runner).
+type waker interface {
+	WakeTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error
+}
+
 // maxInboxBatch bounds the rows of one commit.
 const maxInboxBatch = 256
 
@@ -211,6 +217,9 @@ func (b *inboxBatcher) commit(ctx context.Context, batch []*queuedActivity) {
 		jq, err := b.s.jobs()
 		if err != nil {
 			return err
+		}
+		if w, ok := jq.(waker); ok {
+			return w.WakeTx(ctx, tx, InboxArgs{})
 		}
 		_, err = jq.InsertTx(ctx, tx, InboxArgs{}, nil)
 		return err

@@ -183,3 +183,39 @@ func TestStopWaitsForRunningJobs(t *testing.T) {
 		}
 	})
 }
+
+// WakeTx queues a job only when none of its kind waits: three wakes before
+// any job starts leave one job; once it is done, a wake queues another.
+func TestWakeTxQueuesOneWaitingJob(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		r := newRunner(t, s, "node-w", true)
+		count := func() int {
+			var n int
+			if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'probe'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, token := range []string{"w1", "w2", "w3"} {
+			if err := s.InTx(ctx, func(tx *store.Tx) error { return r.WakeTx(ctx, tx, jobs.ProbeArgs{Token: token}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%d jobs after three wakes, want 1", n)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer r.Stop()
+		waitProbe(t, s, "w1", 20*time.Second)
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return r.WakeTx(ctx, tx, jobs.ProbeArgs{Token: "w4"}) }); err != nil {
+			t.Fatal(err)
+		}
+		waitProbe(t, s, "w4", 20*time.Second)
+		if n := count(); n != 2 {
+			t.Errorf("%d jobs, want 2", n)
+		}
+	})
+}
