@@ -58,7 +58,7 @@ func (w *InboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error
 		// transaction per batch, not one per reply.
 		err = s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			for _, c := range comments {
-				if _, err := tx.InsertComment(ctx, c, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+				if _, err := tx.AddComment(ctx, c, nil); err != nil && !errors.Is(err, store.ErrConflict) {
 					return err
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -138,15 +139,21 @@ func (s *Store) FinishInboxActivities(ctx context.Context, outcomes []InboxOutco
 	return s.InTx(ctx, func(tx *Tx) error { return tx.FinishInboxActivities(ctx, outcomes) })
 }
 
-// FinishInboxActivities records the outcomes of a drained batch in tx.
+// FinishInboxActivities records the outcomes of a drained batch in tx:
+// the activities done in one statement, the others one by one (each has
+// its own note).
 func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome) error {
 	now := tx.s.utcNow()
+	var done []string
 	for _, o := range outcomes {
 		var err error
-		if o.State == InboxPending {
+		switch {
+		case o.State == InboxDone && o.Note == "":
+			done = append(done, strconv.FormatInt(o.ID, 10))
+		case o.State == InboxPending:
 			_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET note = $1, claimed_until = $2 WHERE id = $3`,
 				o.Note, o.RetryAt.UTC(), o.ID)
-		} else {
+		default:
 			_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = $1, note = $2, processed_at = $3, claimed_until = NULL
 				WHERE id = $4`, o.State, o.Note, now, o.ID)
 		}
@@ -154,7 +161,13 @@ func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome
 			return err
 		}
 	}
-	return nil
+	if len(done) == 0 {
+		return nil
+	}
+	// The ids are numbers we formatted: safe to inline.
+	_, err := tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = 'done', note = '', processed_at = $1, claimed_until = NULL
+		WHERE id IN (`+strings.Join(done, ", ")+`)`, now)
+	return err
 }
 
 // NextInboxRetry returns when the earliest activity waiting for a retry

@@ -96,6 +96,16 @@ func (s *Store) InsertComment(ctx context.Context, c Comment) (*Comment, error) 
 // InsertComment stores a comment in tx. With uriFor, the comment is local
 // and its URI is made from its new id.
 func (tx *Tx) InsertComment(ctx context.Context, c Comment, uriFor func(id int64) string) (*Comment, error) {
+	id, err := tx.AddComment(ctx, c, uriFor)
+	if err != nil {
+		return nil, err
+	}
+	return scanComment(tx.q.QueryRowContext(ctx, `SELECT `+commentColumns+commentFrom+`WHERE c.id = $1`, id))
+}
+
+// AddComment is InsertComment returning only the new id (a drained batch
+// of replies needs no more).
+func (tx *Tx) AddComment(ctx context.Context, c Comment, uriFor func(id int64) string) (int64, error) {
 	var uri any
 	if c.URI != "" {
 		uri = c.URI
@@ -108,7 +118,7 @@ func (tx *Tx) InsertComment(ctx context.Context, c Comment, uriFor func(id int64
 		var root int64
 		err := tx.q.QueryRowContext(ctx, `SELECT COALESCE(root_id, id), depth FROM comments WHERE id = $1`, c.ParentID).Scan(&root, &c.Depth)
 		if err != nil {
-			return nil, notFound(err)
+			return 0, notFound(err)
 		}
 		c.RootID, c.Depth = root, c.Depth+1
 	}
@@ -120,17 +130,17 @@ func (tx *Tx) InsertComment(ctx context.Context, c Comment, uriFor func(id int64
 		c.ItemID, nullID(c.ParentID), nullID(c.RootID), c.Depth, c.AuthorID, uri, c.URL, c.InReplyTo, c.ContentHTML,
 		c.Summary, c.Sensitive, c.State, c.HeldReason, c.PublishedAt.UTC(), now).Scan(&id)
 	if err == sql.ErrNoRows {
-		return nil, ErrConflict
+		return 0, ErrConflict
 	}
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if uriFor != nil {
 		if _, err := tx.q.ExecContext(ctx, `UPDATE comments SET uri = $1, url = $2 WHERE id = $3`, uriFor(id), uriFor(id), id); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
-	return scanComment(tx.q.QueryRowContext(ctx, `SELECT `+commentColumns+commentFrom+`WHERE c.id = $1`, id))
+	return id, nil
 }
 
 // AddCommentMentions records the actors a local comment mentions.
