@@ -550,3 +550,33 @@ func TestBackfill(t *testing.T) {
 		}
 	})
 }
+
+// A reply whose parent's server is down waits for a retry: it stays
+// pending with the reason, and one drain is scheduled for when it is due.
+func TestReplyRetriedWhenParentServerIsDown(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newHub(t, s, hubOptions{})
+		h.publishItem("Target")
+		rm := newRemote(t)
+		n := rm.note("alice", "r1", "http://127.0.0.1:1/notes/gone-server", "<p>reply to a note on a dead server</p>")
+		act := create(n)
+		if st, msg := rm.post(h.url+"/inbox", act); st != http.StatusAccepted {
+			t.Fatalf("%d %s", st, msg)
+		}
+		var note string
+		var attempts int
+		eventually(t, "the first attempt", func() bool {
+			err := s.DB().QueryRow(`SELECT note, attempts FROM inbox_activities WHERE activity_uri = $1 AND state = 'pending'`, act["id"]).Scan(&note, &attempts)
+			return err == nil && note != ""
+		})
+		if attempts != 1 || !strings.Contains(note, "fetch the parent") {
+			t.Errorf("attempts %d, note %q", attempts, note)
+		}
+		eventually(t, "the retry's drain", func() bool {
+			return h.countRows("river_job", "kind = 'federation_inbox' AND state = 'scheduled'") == 1
+		})
+		if n := h.countRows("comments", ""); n != 0 {
+			t.Errorf("%d comments stored", n)
+		}
+	})
+}
