@@ -50,6 +50,7 @@ type Config struct {
 	FederationDateWindow   time.Duration
 	FederationMaxInbox     int64
 	FederationWorkers      int
+	FeedItems              int
 }
 
 // Option is one row of the table.
@@ -210,6 +211,8 @@ var Options = []Option{
 		}},
 	{Name: "federation-workers", Default: "4", Accepts: "an integer from 1 to 64", Usage: "inbox and delivery jobs run at once by this node",
 		set: func(c *Config, v string) error { return intIn(&c.FederationWorkers, v, 1, 64) }},
+	{Name: "feed-items", Default: "100", Accepts: "an integer from 1 to 5000", Usage: "items listed in a channel's RSS, Atom and JSON feeds, newest first",
+		set: func(c *Config, v string) error { return intIn(&c.FeedItems, v, 1, 5000) }},
 }
 
 func intIn(dst *int, v string, lo, hi int) error {

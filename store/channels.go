@@ -29,7 +29,15 @@ type Channel struct {
 	AvatarKey      string
 	BannerKey      string
 	CommentsPolicy string
-	CreatedAt      time.Time
+	// Podcast feed settings.
+	PodcastGUID string // "" : derived from the feed URL
+	FeedType    string // episodic or serial
+	Locked      bool   // podcast:locked
+	FundingURL  string
+	FundingText string
+	License     string
+	UpdatedAt   time.Time
+	CreatedAt   time.Time
 }
 
 // NewChannel holds what creating a local channel needs; the handle must be
@@ -49,14 +57,16 @@ type NewChannel struct {
 
 const channelSelect = `SELECT c.id, c.actor_id, a.username, a.domain, COALESCE(c.owner_id, 0), COALESCE(u.username, ''),
 	c.kind, c.title, c.description, c.language, c.category, c.explicit, c.avatar_key, c.banner_key,
-	c.comments_policy, c.created_at
+	c.comments_policy, c.podcast_guid, c.feed_type, c.locked, c.funding_url, c.funding_text, c.license,
+	c.updated_at, c.created_at
 	FROM channels c JOIN actors a ON a.id = c.actor_id LEFT JOIN users u ON u.id = c.owner_id `
 
 func scanChannel(row rowScanner) (*Channel, error) {
 	var c Channel
 	err := row.Scan(&c.ID, &c.ActorID, &c.Handle, &c.Domain, &c.OwnerID, &c.OwnerUsername,
 		&c.Kind, &c.Title, &c.Description, &c.Language, &c.Category, &c.Explicit, &c.AvatarKey, &c.BannerKey,
-		&c.CommentsPolicy, &c.CreatedAt)
+		&c.CommentsPolicy, &c.PodcastGUID, &c.FeedType, &c.Locked, &c.FundingURL, &c.FundingText, &c.License,
+		&c.UpdatedAt, &c.CreatedAt)
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -41,6 +42,10 @@ type Item struct {
 	ErrorTail        string
 	JobID            int64
 	SourceName       string
+	Season           int    // 0: none
+	Episode          int    // 0: none
+	EpisodeType      string // full, trailer or bonus
+	Chapters         string // JSON chapters, "" for none
 	PublishedAt      *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
@@ -66,7 +71,7 @@ type MediaFile struct {
 const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title, COALESCE(c.owner_id, 0),
 	i.kind, i.state, i.title, i.description, i.language, i.licence, i.sensitive, i.duration_ms,
 	i.comments_policy, COALESCE(i.origin_uri, ''), i.publish_when_ready, i.progress, i.error_tail, i.job_id,
-	i.source_name, i.published_at, i.created_at, i.updated_at
+	i.source_name, i.season, i.episode, i.episode_type, i.chapters, i.published_at, i.created_at, i.updated_at
 	FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id `
 
 func scanItem(row rowScanner) (*Item, error) {
@@ -76,7 +81,7 @@ func scanItem(row rowScanner) (*Item, error) {
 	err := row.Scan(&it.ID, &it.PublicID, &it.ChannelID, &it.ChannelHandle, &it.ChannelTitle, &it.OwnerID,
 		&it.Kind, &it.State, &it.Title, &it.Description, &it.Language, &it.Licence, &it.Sensitive, &ms,
 		&it.CommentsPolicy, &it.OriginURI, &it.PublishWhenReady, &it.Progress, &it.ErrorTail, &it.JobID,
-		&it.SourceName, &pub, &it.CreatedAt, &it.UpdatedAt)
+		&it.SourceName, &it.Season, &it.Episode, &it.EpisodeType, &it.Chapters, &pub, &it.CreatedAt, &it.UpdatedAt)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -338,6 +343,32 @@ func (s *Store) DeleteItem(ctx context.Context, itemID int64, before func(tx *Tx
 		return execOne(ctx, tx.q, `DELETE FROM items WHERE id = $1`, itemID)
 	})
 	return keys, err
+}
+
+// FeedVersion sums up what a channel's feed is made of: it changes when
+// the channel, or any of its published items, changes, or one is
+// published or deleted. modified is the latest of those changes.
+func (s *Store) FeedVersion(ctx context.Context, channelID int64) (version string, modified time.Time, err error) {
+	var n int
+	var latest sql.NullTime
+	var channelUpdated time.Time
+	if err = s.q.QueryRowContext(ctx, `SELECT updated_at FROM channels WHERE id = $1`, channelID).Scan(&channelUpdated); err != nil {
+		return "", time.Time{}, notFound(err)
+	}
+	// A plain column (not MAX()) keeps its time type on SQLite.
+	err = s.q.QueryRowContext(ctx, `SELECT updated_at FROM items WHERE channel_id = $1 AND state = 'published'
+		ORDER BY updated_at DESC LIMIT 1`, channelID).Scan(&latest)
+	if err != nil && err != sql.ErrNoRows {
+		return "", time.Time{}, err
+	}
+	if err = s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE channel_id = $1 AND state = 'published'`, channelID).Scan(&n); err != nil {
+		return "", time.Time{}, err
+	}
+	modified = channelUpdated
+	if latest.Valid && latest.Time.After(modified) {
+		modified = latest.Time
+	}
+	return fmt.Sprintf("%d-%d-%d", channelUpdated.UnixMicro(), modified.UnixMicro(), n), modified.UTC(), nil
 }
 
 // ItemByOriginURI finds a remote item by its ActivityPub id.

@@ -225,7 +225,9 @@ func TestChannelPageWithoutFederation(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		wantContains(t, r.body, `<p class="handle">@clips@`+h.host+`</p>`, `<link rel="canonical" href="http://`+h.host+`/c/clips">`,
 			`<meta property="og:type" content="website">`)
-		wantNotContains(t, r.body, "fediverse-handle", "copy.js", "followers", "application/activity+json")
+		wantNotContains(t, r.body, "fediverse-handle", "followers", "application/activity+json")
+		// The feeds do not need federation (copy.js serves their copy button).
+		wantContains(t, r.body, `id="feed-url"`, "copy.js")
 		token := formFields(t, r.body, "/logout")
 		token.Set("manual", "on")
 		wantStatus(t, b.post("/c/clips/followers/manual", token), http.StatusNotFound)

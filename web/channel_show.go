@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -31,9 +32,38 @@ type channelPage struct {
 	Pending          []pendingFollow // the oldest follow requests waiting
 	PendingTotal     int
 
+	// Feeds are the channel's feeds (with a media library): RSS (the
+	// podcast feed), Atom and JSON Feed.
+	Feeds []feedLink
+
 	// With federation and a media library: comments.
 	CommentsFeed string // the RSS feed of the comments on the channel's items
 	HeldComments int    // comments waiting for approval, for those who manage it
+}
+
+// feedLink is one of a channel's feeds. TypeAttr is the whole type
+// attribute: html/template would write the "+" of a media type as &#43;.
+type feedLink struct {
+	TypeAttr   template.HTMLAttr
+	Title, URL string
+}
+
+// channelFeeds lists a channel's feeds, the podcast (RSS) feed first.
+func (s *server) channelFeeds(c *store.Channel) []feedLink {
+	what := "Podcast feed"
+	if c.Kind == store.KindVideo {
+		what = "Video podcast feed"
+	}
+	return []feedLink{
+		{typeAttr("rss"), what + " (RSS)", s.feeds.FeedURL(c.Handle, "rss")},
+		{typeAttr("atom"), "Atom feed", s.feeds.FeedURL(c.Handle, "atom")},
+		{typeAttr("json"), "JSON Feed", s.feeds.FeedURL(c.Handle, "json")},
+	}
+}
+
+// typeAttr is the type attribute of a link to a feed format.
+func typeAttr(format string) template.HTMLAttr {
+	return template.HTMLAttr(`type="` + feedFormats[format].mediaType + `"`) // #nosec: a constant of ours
 }
 
 // pendingFollow is a follow request waiting for the creator's decision.
@@ -80,6 +110,8 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil,
 		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(c)}
 	if s.library != nil {
+		page.Feeds = s.channelFeeds(c)
+		page.CopyScriptURL = s.copyScriptURL
 		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
 		if err != nil {
 			s.serverError(w, r, err)

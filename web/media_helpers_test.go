@@ -93,6 +93,7 @@ type mediaOptions struct {
 	// go to it). Its jobs are queued but not worked: the runner does not
 	// work the federation queue, so nothing is sent anywhere.
 	federation bool
+	feedItems  int // Deps.FeedItems
 }
 
 func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
@@ -154,7 +155,7 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 	})
 
 	uploads := &media.Uploads{Dir: t.TempDir(), BasePath: "/api/uploads/", MaxSize: testMaxUpload, Expiry: time.Hour, Logger: d.Logger}
-	d.Library, d.Uploads = lib, uploads
+	d.Library, d.Uploads, d.FeedItems = lib, uploads, opt.feedItems
 	handler, err := New(ctx, d)
 	if err != nil {
 		t.Fatal(err)

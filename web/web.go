@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/curation"
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/markup"
 	"github.com/archipel/archipel/media"
@@ -58,6 +59,8 @@ type Deps struct {
 	// server), so one Uploads serves one handler. MaxSize also caps the
 	// no-JavaScript upload form, whose files are spooled in Dir too.
 	Uploads *media.Uploads
+	// FeedItems is how many items a channel's feed lists; 0: the default.
+	FeedItems int
 }
 
 // server holds the dependencies and the parsed templates; one per New.
@@ -73,6 +76,8 @@ type server struct {
 	uploads    *media.Uploads
 	markup     *markup.Renderer
 	federation *federation.Service // nil: no ActivityPub routes
+	feeds      *curation.Feeds     // nil without a library
+	feedCache  feedCache
 
 	secure        bool   // cookies get the Secure attribute
 	csrfSecret    []byte // HMAC key binding CSRF tokens to their cookie
@@ -158,6 +163,8 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		return nil, err
 	}
 	if s.library != nil {
+		s.feeds = &curation.Feeds{Store: s.store, Library: s.library, Federation: s.federation, Markup: s.markup,
+			PublicURL: s.publicURL, Limit: d.FeedItems}
 		s.uploads.Owner = s.uploadOwner
 		s.uploads.Accept = s.acceptUpload
 		s.uploads.Complete = s.completeUpload
@@ -189,6 +196,11 @@ func (s *server) routes() http.Handler {
 		// its CSRF field itself instead of letting route parse the body.
 		s.streamRoute("POST /c/{handle}/upload", s.handleUploadSubmit)
 		s.route("GET /i/{id}", s.handleItem)
+		s.route("GET /i/{id}/chapters.json", s.handleItemChapters)
+		for format := range feedFormats {
+			s.route("GET /c/{handle}/feed."+format, s.handleChannelFeed(format))
+		}
+		s.route("GET /feeds.opml", s.handleFeedsOPML)
 		s.route("GET /i/{id}/edit", s.handleItemEdit)
 		s.route("POST /i/{id}/edit", s.handleItemUpdate)
 		// The one page other sites may frame (see allowFraming).

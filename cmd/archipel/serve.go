@@ -74,6 +74,7 @@ func serve(ctx context.Context, e *env) error {
 		SessionTTL: e.cfg.SessionTTL,
 		Version:    version,
 		Library:    h.library,
+		FeedItems:  e.cfg.FeedItems,
 		Uploads:    h.uploads,
 		Federation: h.federation,
 	})

@@ -78,6 +78,17 @@ func (l *Library) View(ctx context.Context, item *store.Item, withSource bool) (
 	return v, nil
 }
 
+// Transcripts are the item's transcript files (WebVTT or SubRip).
+func (v *ItemView) Transcripts() []RenditionView {
+	var out []RenditionView
+	for _, r := range v.Renditions {
+		if r.Name == "transcript" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Playable splits renditions into what a player lists as sources (video or
 // audio, best first) and pictures.
 func (v *ItemView) Playable() (sources []RenditionView, thumbnail, poster, waveform string) {
@@ -89,6 +100,8 @@ func (v *ItemView) Playable() (sources []RenditionView, thumbnail, poster, wavef
 			poster = r.URL
 		case "waveform":
 			waveform = r.URL
+		case "transcript":
+			continue // see Transcripts
 		case "audio":
 			if v.Kind == store.ItemVideo {
 				continue // the audio-only rendition of a video is not a <video> source

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/store/storetest"
+)
+
+// A channel's feeds: the podcast RSS with its enclosures, its
+// socialInteract and its Apple tags; Atom and JSON; served with ETag,
+// Last-Modified, 304s and gzip from a cache that the next change of the
+// channel's content replaces.
+func TestChannelFeeds(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h := newMediaHarness(t, s, mediaOptions{federation: true, feedItems: 2})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		first := seedItem(t, s, ch, "Episode <1> & \"more\" 🎙️", "The **first** one", true)
+		b := h.browser()
+
+		r := b.get("/c/radio/feed.rss")
+		wantStatus(t, r, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); ct != "application/rss+xml; charset=utf-8" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		etag, lastMod := r.Header.Get("ETag"), r.Header.Get("Last-Modified")
+		if etag == "" || lastMod == "" || r.Header.Get("Cache-Control") == "" {
+			t.Fatalf("caching headers: %v", r.Header)
+		}
+		feed, err := gofeed.NewParser().ParseString(r.body)
+		if err != nil {
+			t.Fatalf("parse the RSS: %v\n%s", err, r.body)
+		}
+		if feed.Title != "Radio" || len(feed.Items) != 1 || feed.Items[0].Title != "Episode <1> & \"more\" 🎙️" {
+			t.Fatalf("feed: %q, %d items", feed.Title, len(feed.Items))
+		}
+		it := feed.Items[0]
+		if len(it.Enclosures) != 1 || !strings.HasSuffix(it.Enclosures[0].URL, "/audio.mp3") || it.Enclosures[0].Length != "1000" || it.Enclosures[0].Type != "audio/mpeg" {
+			t.Errorf("enclosure: %+v", it.Enclosures)
+		}
+		itemURI := "http://" + h.host + "/i/" + first.PublicID
+		si := it.Extensions["podcast"]["socialInteract"]
+		if len(si) != 1 || si[0].Attrs["protocol"] != "activitypub" || si[0].Attrs["uri"] != itemURI || si[0].Attrs["accountId"] != "@radio@"+h.host {
+			t.Errorf("socialInteract: %+v", si)
+		}
+		if alts := it.Extensions["podcast"]["alternateEnclosure"]; len(alts) != 2 {
+			t.Errorf("%d alternate enclosures, want one per rendition (2)", len(alts))
+		}
+		if feed.ITunesExt == nil || feed.ITunesExt.Explicit == "" || len(feed.ITunesExt.Categories) == 0 {
+			t.Errorf("iTunes channel tags: %+v", feed.ITunesExt)
+		}
+
+		// 304s, and gzip.
+		wantStatus(t, b.request(http.MethodGet, "/c/radio/feed.rss", nil, http.Header{"If-None-Match": {etag}}), http.StatusNotModified)
+		wantStatus(t, b.request(http.MethodGet, "/c/radio/feed.rss", nil, http.Header{"If-Modified-Since": {lastMod}}), http.StatusNotModified)
+		gz := b.request(http.MethodGet, "/c/radio/feed.rss", nil, http.Header{"Accept-Encoding": {"gzip"}})
+		if gz.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("no gzip: %v", gz.Header)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(gz.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := io.ReadAll(zr)
+		if !bytes.Equal(plain, []byte(r.body)) {
+			t.Errorf("the gzipped feed differs")
+		}
+
+		// A new episode, an edit and closed comments each make a new feed;
+		// the limit keeps the newest two.
+		second := seedItem(t, s, ch, "Episode 2", "", true)
+		r2 := b.request(http.MethodGet, "/c/radio/feed.rss", nil, http.Header{"If-None-Match": {etag}})
+		wantStatus(t, r2, http.StatusOK)
+		wantContains(t, r2.body, "Episode 2")
+		seedItem(t, s, ch, "Episode 3", "", true)
+		if err := s.UpdateItem(ctx, second.ID, store.ItemEdit{Title: "Episode two", CommentsPolicy: "closed"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		r3 := b.get("/c/radio/feed.rss")
+		wantContains(t, r3.body, "Episode two", "Episode 3", `protocol="disabled"`)
+		wantNotContains(t, r3.body, "Episode &lt;1&gt;")
+		if r3.Header.Get("ETag") == r2.Header.Get("ETag") {
+			t.Errorf("the ETag did not change")
+		}
+
+		for path, ct := range map[string]string{"/c/radio/feed.atom": "application/atom+xml", "/c/radio/feed.json": "application/feed+json"} {
+			r := b.get(path)
+			wantStatus(t, r, http.StatusOK)
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), ct) {
+				t.Errorf("%s: Content-Type %q", path, r.Header.Get("Content-Type"))
+			}
+			if f, err := gofeed.NewParser().ParseString(r.body); err != nil || len(f.Items) != 2 {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
+		wantStatus(t, b.get("/c/nobody/feed.rss"), http.StatusNotFound)
+
+		// The channel page names its feeds; the OPML lists them.
+		page := b.get("/c/radio")
+		wantContains(t, page.body, `<link rel="alternate" type="application/rss+xml" title="Podcast feed (RSS)" href="http://`+h.host+`/c/radio/feed.rss">`,
+			`value="http://`+h.host+`/c/radio/feed.rss"`)
+		opml := b.get("/feeds.opml")
+		wantStatus(t, opml, http.StatusOK)
+		wantContains(t, opml.body, `xmlUrl="http://`+h.host+`/c/radio/feed.rss"`)
+	})
+}
+
+// A video channel's feed is a video podcast: the best video as enclosure,
+// media:content per rendition, medium video.
+func TestVideoChannelFeed(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "vid", store.RoleCreator)
+		ch := createChannel(t, s, owner, "clips", store.KindVideo)
+		seedItem(t, s, ch, "Clip", "", true)
+		r := h.browser().get("/c/clips/feed.rss")
+		wantStatus(t, r, http.StatusOK)
+		feed, err := gofeed.NewParser().ParseString(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := feed.Items[0]
+		if len(it.Enclosures) != 1 || it.Enclosures[0].Type != "video/mp4" {
+			t.Errorf("enclosure: %+v", it.Enclosures)
+		}
+		if mc := it.Extensions["media"]["content"]; len(mc) != 1 || mc[0].Attrs["height"] != "360" {
+			t.Errorf("media:content: %+v", mc)
+		}
+		if m := feed.Extensions["podcast"]["medium"]; len(m) != 1 || m[0].Value != "video" {
+			t.Errorf("medium: %+v", m)
+		}
+	})
+}
