@@ -201,6 +201,7 @@ func (s *server) routes() http.Handler {
 			s.route("GET /c/{handle}/feed."+format, s.handleChannelFeed(format))
 		}
 		s.route("GET /feeds.opml", s.handleFeedsOPML)
+		s.importRoutes()
 		s.route("GET /i/{id}/edit", s.handleItemEdit)
 		s.route("POST /i/{id}/edit", s.handleItemUpdate)
 		// The one page other sites may frame (see allowFraming).

@@ -67,6 +67,7 @@ func commands() []*command {
 		channelCommand(),
 		uploadCommand(),
 		itemCommand(),
+		importCommand(),
 		tokenCommand(),
 		jobsCommand(),
 		configCommand(),

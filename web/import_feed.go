@@ -1,0 +1,4 @@
+package web
+
+// importRoutes registers the pages that import a podcast from its feed.
+func (s *server) importRoutes() {}
