@@ -209,6 +209,16 @@ type ItemEdit struct {
 	// CommentsPolicy overrides the channel's: inherit, open, approval or
 	// closed; "" keeps the item's.
 	CommentsPolicy string
+	// Episode, when not nil, replaces the podcast fields.
+	Episode *EpisodeFields
+}
+
+// EpisodeFields are what a podcast feed says of an episode besides its
+// text: its place in the show and its chapters.
+type EpisodeFields struct {
+	Season, Episode int    // 0: none
+	Type            string // full, trailer or bonus
+	Chapters        string // JSON chapters, "" for none
 }
 
 // UpdateItem changes an item's metadata and tags; then, when not nil, runs
@@ -219,6 +229,12 @@ func (s *Store) UpdateItem(ctx context.Context, itemID int64, e ItemEdit, then f
 			comments_policy = CASE WHEN $4 = '' THEN comments_policy ELSE $4 END, updated_at = $5 WHERE id = $6`,
 			e.Title, e.Description, e.Sensitive, e.CommentsPolicy, s.utcNow(), itemID); err != nil {
 			return err
+		}
+		if ep := e.Episode; ep != nil {
+			if _, err := tx.q.ExecContext(ctx, `UPDATE items SET season = $1, episode = $2, episode_type = $3, chapters = $4 WHERE id = $5`,
+				ep.Season, ep.Episode, ep.Type, ep.Chapters, itemID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM item_tags WHERE item_id = $1`, itemID); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -139,5 +140,44 @@ func TestVideoChannelFeed(t *testing.T) {
 		if m := feed.Extensions["podcast"]["medium"]; len(m) != 1 || m[0].Value != "video" {
 			t.Errorf("medium: %+v", m)
 		}
+	})
+}
+
+// The edit form sets an episode's season, number, kind and chapters
+// (typed as lines); the feed carries them and the chapters are served as
+// JSON chapters.
+func TestEpisodeFeedFields(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		item := seedItem(t, s, ch, "Pilot", "", true)
+		b := h.browser()
+		b.login("maya")
+		edit := "/i/" + item.PublicID + "/edit"
+		r := b.submit(edit, edit, url.Values{"title": {"Pilot"}, "season": {"2"}, "episode": {"abc"}, "chapters": {"0:00 Hello\n0:00 Again"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.body, "The episode number must be a whole number", "does not start after the one before it")
+		r = b.submit(edit, edit, url.Values{"title": {"Pilot"}, "season": {"2"}, "episode": {"5"}, "episode_type": {"bonus"},
+			"chapters": {"0:00 Hello\r\n12:30 Questions & answers"}})
+		wantStatus(t, r, http.StatusSeeOther)
+		wantContains(t, b.get(edit).body, "0:00 Hello\n12:30 Questions &amp; answers")
+
+		feed, err := gofeed.NewParser().ParseString(b.get("/c/radio/feed.rss").body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := feed.Items[0]
+		p := it.Extensions["podcast"]
+		if p["season"][0].Value != "2" || p["episode"][0].Value != "5" || it.ITunesExt.EpisodeType != "bonus" {
+			t.Errorf("season %v episode %v type %q", p["season"], p["episode"], it.ITunesExt.EpisodeType)
+		}
+		chaptersURL := p["chapters"][0].Attrs["url"]
+		if chaptersURL != "http://"+h.host+"/i/"+item.PublicID+"/chapters.json" || p["chapters"][0].Attrs["type"] != "application/json+chapters" {
+			t.Errorf("chapters: %+v", p["chapters"])
+		}
+		r = h.browser().get("/i/" + item.PublicID + "/chapters.json")
+		wantStatus(t, r, http.StatusOK)
+		wantContains(t, r.body, `{"startTime":750,"title":"Questions \u0026 answers"}`)
 	})
 }

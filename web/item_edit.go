@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/archipel/archipel/curation/feeds"
 	"github.com/archipel/archipel/store"
 )
 
@@ -31,6 +33,9 @@ type itemForm struct {
 	CommentsPolicy     string
 	EditCommentsPolicy bool
 	CommentsPolicies   []policyChoice
+	// The podcast feed's fields, as typed: season and episode numbers
+	// ("" for none), episode type, chapters (lines or JSON).
+	Season, Episode, EpisodeType, Chapters string
 
 	MaxTitle, MaxDescription, MaxTags, MaxTagLength int
 }
@@ -64,6 +69,7 @@ func (s *server) handleItemEdit(w http.ResponseWriter, r *http.Request) {
 	form.Title, form.Description, form.Sensitive = item.Title, item.Description, item.Sensitive
 	form.Tags = strings.Join(tags, ", ")
 	form.CommentsPolicy = item.CommentsPolicy
+	form.setEpisode(item)
 	s.render(w, r, http.StatusOK, "item_edit", "Edit "+item.Title, form)
 }
 
@@ -112,7 +118,54 @@ func (f *itemForm) validate() store.ItemEdit {
 		}
 		e.CommentsPolicy = f.CommentsPolicy
 	}
+	e.Episode = f.validateEpisode()
 	return e
+}
+
+// maxEpisodeNumber bounds season and episode numbers.
+const maxEpisodeNumber = 100000
+
+// setEpisode fills the podcast fields from the item.
+func (f *itemForm) setEpisode(item *store.Item) {
+	if item.Season > 0 {
+		f.Season = itoa(item.Season)
+	}
+	if item.Episode > 0 {
+		f.Episode = itoa(item.Episode)
+	}
+	f.EpisodeType = item.EpisodeType
+	f.Chapters = feeds.FormatChapters(item.Chapters)
+}
+
+// validateEpisode checks the podcast fields.
+func (f *itemForm) validateEpisode() *store.EpisodeFields {
+	ep := &store.EpisodeFields{Type: f.EpisodeType}
+	number := func(field, value, what string) int {
+		value = strings.TrimSpace(value)
+		if value == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > maxEpisodeNumber {
+			f.Errors[field] = what + " must be a whole number from 1 to " + itoa(maxEpisodeNumber) + ", or empty."
+		}
+		return n
+	}
+	ep.Season = number("season", f.Season, "The season")
+	ep.Episode = number("episode", f.Episode, "The episode number")
+	switch ep.Type {
+	case "":
+		ep.Type = "full"
+	case "full", "trailer", "bonus":
+	default:
+		f.Errors["episode_type"] = "Choose the kind of episode from the list."
+	}
+	chapters, err := feeds.ParseChapters(strings.ReplaceAll(f.Chapters, "\r\n", "\n"))
+	if err != nil {
+		f.Errors["chapters"] = "Chapters: " + err.Error() + "."
+	}
+	ep.Chapters = chapters
+	return ep
 }
 
 var (

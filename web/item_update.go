@@ -16,6 +16,8 @@ func (s *server) handleItemUpdate(w http.ResponseWriter, r *http.Request) {
 	form.Tags = r.PostFormValue("tags")
 	form.Sensitive = r.PostFormValue("sensitive") != ""
 	form.CommentsPolicy = r.PostFormValue("comments_policy")
+	form.Season, form.Episode = r.PostFormValue("season"), r.PostFormValue("episode")
+	form.EpisodeType, form.Chapters = r.PostFormValue("episode_type"), r.PostFormValue("chapters")
 	edit := form.validate()
 	if len(form.Errors) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", "Edit "+item.Title, form)
