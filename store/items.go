@@ -440,3 +440,24 @@ func (s *Store) UpsertRemoteItem(ctx context.Context, ri RemoteItem) (*Item, err
 	})
 	return out, err
 }
+
+// ReplaceRenditionFile makes f the item's only file of its rendition (a
+// transcript), and marks the item changed; it returns the storage keys of
+// the files it replaced, for the caller to delete once committed.
+func (s *Store) ReplaceRenditionFile(ctx context.Context, itemID int64, f MediaFile) (old []string, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if old, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files
+			WHERE item_id = $1 AND rendition = $2 AND storage_key <> ''`, itemID, f.Rendition); err != nil {
+			return err
+		}
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM media_files WHERE item_id = $1 AND rendition = $2`, itemID, f.Rendition); err != nil {
+			return err
+		}
+		now := tx.s.utcNow()
+		if err := execOne(ctx, tx.q, `UPDATE items SET updated_at = $1 WHERE id = $2`, now, itemID); err != nil {
+			return err
+		}
+		return tx.insertMediaFile(ctx, itemID, f, now)
+	})
+	return old, err
+}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,5 +180,48 @@ func TestEpisodeFeedFields(t *testing.T) {
 		r = h.browser().get("/i/" + item.PublicID + "/chapters.json")
 		wantStatus(t, r, http.StatusOK)
 		wantContains(t, r.body, `{"startTime":750,"title":"Questions \u0026 answers"}`)
+	})
+}
+
+// A transcript uploaded from the edit page (WebVTT or SubRip) replaces the
+// previous one, reaches the feed as podcast:transcript and the player as
+// captions; anything else is refused with the reason.
+func TestTranscriptUpload(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		item := seedItem(t, s, ch, "Pilot", "", true)
+		b := h.browser()
+		b.login("maya")
+		edit := "/i/" + item.PublicID + "/edit"
+		send := func(name, content string) *response {
+			token := formFields(t, b.get(edit).body, "/i/"+item.PublicID+"/transcript")[csrfField][0]
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			_ = mw.WriteField(csrfField, token)
+			fw, _ := mw.CreateFormFile("transcript", name)
+			_, _ = fw.Write([]byte(content))
+			_ = mw.Close()
+			return b.postMultipart("/i/"+item.PublicID+"/transcript", mw.FormDataContentType(), &body)
+		}
+		r := send("notes.txt", "just some notes")
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.body, "neither with WEBVTT")
+		wantStatus(t, send("a.srt", "1\n00:00:00,000 --> 00:00:02,000\nHello\n"), http.StatusSeeOther)
+		wantStatus(t, send("a.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\nHello there\n"), http.StatusSeeOther)
+		feed, err := gofeed.NewParser().ParseString(b.get("/c/radio/feed.rss").body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := feed.Items[0].Extensions["podcast"]["transcript"]
+		if len(tr) != 1 || tr[0].Attrs["type"] != "text/vtt" {
+			t.Fatalf("podcast:transcript: %+v", tr)
+		}
+		page := b.get("/i/" + item.PublicID)
+		wantContains(t, page.body, `<track kind="captions" src="`+tr[0].Attrs["url"]+`" label="Transcript">`)
+		vtt := b.get(strings.TrimPrefix(tr[0].Attrs["url"], "http://"+h.host))
+		wantStatus(t, vtt, http.StatusOK)
+		wantContains(t, vtt.body, "Hello there")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/archipel/archipel/curation/feeds"
+	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 )
 
@@ -33,6 +34,8 @@ type itemForm struct {
 	CommentsPolicy     string
 	EditCommentsPolicy bool
 	CommentsPolicies   []policyChoice
+	// Transcript is the item's transcript file, nil without one.
+	Transcript *library.RenditionView
 	// The podcast feed's fields, as typed: season and episode numbers
 	// ("" for none), episode type, chapters (lines or JSON).
 	Season, Episode, EpisodeType, Chapters string
@@ -66,11 +69,32 @@ func (s *server) handleItemEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := newItemForm(item)
-	form.Title, form.Description, form.Sensitive = item.Title, item.Description, item.Sensitive
-	form.Tags = strings.Join(tags, ", ")
-	form.CommentsPolicy = item.CommentsPolicy
-	form.setEpisode(item)
+	form.fill(item, tags)
+	if form.Transcript, err = s.currentTranscript(r, item); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "item_edit", "Edit "+item.Title, form)
+}
+
+// fill sets the form to what is stored.
+func (f *itemForm) fill(item *store.Item, tags []string) {
+	f.Title, f.Description, f.Sensitive = item.Title, item.Description, item.Sensitive
+	f.Tags = strings.Join(tags, ", ")
+	f.CommentsPolicy = item.CommentsPolicy
+	f.setEpisode(item)
+}
+
+// currentTranscript is the item's transcript file, nil without one.
+func (s *server) currentTranscript(r *http.Request, item *store.Item) (*library.RenditionView, error) {
+	v, err := s.library.View(r.Context(), item, false)
+	if err != nil {
+		return nil, err
+	}
+	if t := v.Transcripts(); len(t) > 0 {
+		return &t[0], nil
+	}
+	return nil, nil
 }
 
 // editable refuses to edit items that come from another server: they

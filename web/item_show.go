@@ -17,6 +17,7 @@ type itemPage struct {
 	Poster      string
 	Description template.HTML // sanitized Markdown
 	Downloads   []download
+	Captions    []library.RenditionView // WebVTT transcripts, as <track>s
 	CanManage   bool
 	Editable    bool // CanManage, and the item is local
 	Tags        []string
@@ -102,6 +103,11 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 		}
 		label := rv.Name
 		switch {
+		case rv.Name == "transcript":
+			label = "Transcript"
+			if rv.MimeType == library.TranscriptVTT {
+				page.Captions = append(page.Captions, rv)
+			}
 		case rv.Height > 0:
 			label += " (" + itoa(rv.Width) + "×" + itoa(rv.Height) + ")"
 		case rv.Name == "audio" && page.Video:

@@ -197,6 +197,7 @@ func (s *server) routes() http.Handler {
 		s.streamRoute("POST /c/{handle}/upload", s.handleUploadSubmit)
 		s.route("GET /i/{id}", s.handleItem)
 		s.route("GET /i/{id}/chapters.json", s.handleItemChapters)
+		s.streamRoute("POST /i/{id}/transcript", s.handleItemTranscript)
 		for format := range feedFormats {
 			s.route("GET /c/{handle}/feed."+format, s.handleChannelFeed(format))
 		}
