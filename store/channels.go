@@ -130,3 +130,24 @@ func (s *Store) OwnerActorOfChannelActor(ctx context.Context, channelActorID int
 		channelActorID).Scan(&id)
 	return id, notFound(err)
 }
+
+// ChannelFeedSettings is what a channel's feed says of the show.
+type ChannelFeedSettings struct {
+	Category    string // "Name" or "Name > Sub", from Apple's list
+	Language    string
+	Explicit    bool
+	FeedType    string // episodic or serial
+	Locked      bool
+	PodcastGUID string
+	FundingURL  string
+	FundingText string
+	License     string
+}
+
+// SetChannelFeed saves a channel's feed settings.
+func (s *Store) SetChannelFeed(ctx context.Context, channelID int64, f ChannelFeedSettings) error {
+	return s.execOne(ctx, `UPDATE channels SET category = $1, language = $2, explicit = $3, feed_type = $4, locked = $5,
+		podcast_guid = $6, funding_url = $7, funding_text = $8, license = $9, updated_at = $10 WHERE id = $11`,
+		f.Category, f.Language, f.Explicit, f.FeedType, f.Locked, f.PodcastGUID, f.FundingURL, f.FundingText, f.License,
+		s.utcNow(), channelID)
+}

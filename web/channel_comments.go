@@ -14,9 +14,6 @@ import (
 // waiting for approval, the recent ones (to delete, or block their authors
 // or servers), the channel's blocks, and its comment settings.
 
-// The comments page is parsed with the others (see loadTemplates).
-func init() { pageNames = append(pageNames, "channel_comments") }
-
 // Limits of the channel comments page and its settings form.
 const (
 	maxHeldShown      = 100

@@ -225,3 +225,47 @@ func TestTranscriptUpload(t *testing.T) {
 		wantContains(t, vtt.body, "Hello there")
 	})
 }
+
+// The owner sets what the feed says of the show; mistakes are explained
+// and nothing is saved; the feed then carries the settings.
+func TestFeedSettings(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		createUser(t, s, "bob", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		seedItem(t, s, ch, "Pilot", "", true)
+		page := "/c/radio/feed-settings"
+		bob := h.browser()
+		bob.login("bob")
+		wantStatus(t, bob.get(page), http.StatusForbidden)
+		b := h.browser()
+		b.login("maya")
+		r := b.get(page)
+		wantStatus(t, r, http.StatusOK)
+		wantContains(t, r.body, `<option value="Technology">Technology</option>`, `<option value="Arts &gt; Design">Arts › Design</option>`,
+			`name="locked" value="1" checked`)
+		r = b.submit(page, page, url.Values{"category": {"Cooking"}, "language": {"english"}, "feed_type": {"serial"},
+			"podcast_guid": {"not-a-uuid"}, "funding_url": {"javascript:alert(1)"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.body, "Choose a category from Apple’s list.", "Give the language as a code", "The podcast GUID is a UUID",
+			"must be a web address starting with https://")
+		r = b.submit(page, page, url.Values{"category": {"Arts > Design"}, "language": {"fr"}, "feed_type": {"serial"}, "explicit": {"1"},
+			"podcast_guid": {"917393e3-1b1e-5cef-ace4-edaa54e1f810"}, "funding_url": {"https://support.example/radio"},
+			"funding_text": {"Support us"}, "license": {"cc-by-4.0"}})
+		wantStatus(t, r, http.StatusSeeOther)
+		feed, err := gofeed.NewParser().ParseString(b.get("/c/radio/feed.rss").body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := feed.Extensions["podcast"]
+		if p["guid"][0].Value != "917393e3-1b1e-5cef-ace4-edaa54e1f810" || p["locked"][0].Value != "no" ||
+			p["funding"][0].Attrs["url"] != "https://support.example/radio" || p["license"][0].Value != "cc-by-4.0" {
+			t.Errorf("podcast tags: %+v", p)
+		}
+		if feed.Language != "fr" || feed.ITunesExt.Type != "serial" || feed.ITunesExt.Explicit != "true" ||
+			feed.ITunesExt.Categories[0].Text != "Arts" || feed.ITunesExt.Categories[0].Subcategory.Text != "Design" {
+			t.Errorf("channel tags: %q %+v", feed.Language, feed.ITunesExt)
+		}
+	})
+}

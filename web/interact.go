@@ -21,9 +21,6 @@ import (
 // interactCookie remembers the last handle used, to fill the form in.
 const interactCookie = "interact_handle"
 
-// The interact page is parsed with the others (see loadTemplates).
-func init() { pageNames = append(pageNames, "interact") }
-
 // interactPage is the data of the remote interaction form.
 type interactPage struct {
 	URI           string // the object's ActivityPub id

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/archipel/archipel/curation/feeds"
+	"github.com/archipel/archipel/store"
+)
+
+// feedSettingsForm is the page where a channel's owner says what its
+// podcast feed tells apps and directories.
+type feedSettingsForm struct {
+	Channel    *store.Channel
+	Settings   store.ChannelFeedSettings
+	Categories []categoryChoice
+	FeedURL    string
+	GUID       string // in force: the set one, or the one derived from the feed URL
+	Errors     map[string]string
+	Saved      bool
+}
+
+// categoryChoice is one entry of Apple's category list.
+type categoryChoice struct {
+	Value, Label string
+}
+
+// appleCategoryChoices lists Apple's categories and subcategories, as
+// "Name" and "Name > Sub", in order.
+func appleCategoryChoices() []categoryChoice {
+	names := make([]string, 0, len(feeds.AppleCategories))
+	for n := range feeds.AppleCategories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []categoryChoice
+	for _, n := range names {
+		out = append(out, categoryChoice{n, n})
+		subs := append([]string(nil), feeds.AppleCategories[n]...)
+		sort.Strings(subs)
+		for _, sub := range subs {
+			out = append(out, categoryChoice{n + " > " + sub, n + " › " + sub})
+		}
+	}
+	return out
+}
+
+var (
+	uuidRE     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	languageRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+)
+
+func (s *server) newFeedSettingsForm(c *store.Channel) *feedSettingsForm {
+	f := &feedSettingsForm{Channel: c, Categories: appleCategoryChoices(), FeedURL: s.feeds.FeedURL(c.Handle, "rss"),
+		Errors: map[string]string{}, Settings: store.ChannelFeedSettings{
+			Category: c.Category, Language: c.Language, Explicit: c.Explicit, FeedType: c.FeedType, Locked: c.Locked,
+			PodcastGUID: c.PodcastGUID, FundingURL: c.FundingURL, FundingText: c.FundingText, License: c.License,
+		}}
+	f.GUID = c.PodcastGUID
+	if f.GUID == "" {
+		f.GUID = feeds.PodcastGUID(f.FeedURL)
+	}
+	return f
+}
+
+// handleFeedSettings shows a channel's feed settings to its owner.
+func (s *server) handleFeedSettings(w http.ResponseWriter, r *http.Request) {
+	_, c := s.manageChannelFor(w, r, "change its feed")
+	if c == nil {
+		return
+	}
+	f := s.newFeedSettingsForm(c)
+	f.Saved = r.URL.Query().Get("saved") != ""
+	s.render(w, r, http.StatusOK, "feed_settings", "Feed of "+c.Title, f)
+}
+
+// handleFeedSettingsSave saves them; mistakes show the form again.
+func (s *server) handleFeedSettingsSave(w http.ResponseWriter, r *http.Request) {
+	user, c := s.manageChannelFor(w, r, "change its feed")
+	if c == nil {
+		return
+	}
+	f := s.newFeedSettingsForm(c)
+	in := store.ChannelFeedSettings{
+		Category:    strings.TrimSpace(r.PostFormValue("category")),
+		Language:    strings.TrimSpace(r.PostFormValue("language")),
+		Explicit:    r.PostFormValue("explicit") != "",
+		FeedType:    r.PostFormValue("feed_type"),
+		Locked:      r.PostFormValue("locked") != "",
+		PodcastGUID: strings.ToLower(strings.TrimSpace(r.PostFormValue("podcast_guid"))),
+		FundingURL:  strings.TrimSpace(r.PostFormValue("funding_url")),
+		FundingText: strings.TrimSpace(r.PostFormValue("funding_text")),
+		License:     strings.TrimSpace(r.PostFormValue("license")),
+	}
+	f.Settings = in
+	if in.Category != "" {
+		found := false
+		for _, cc := range f.Categories {
+			found = found || cc.Value == in.Category
+		}
+		if !found {
+			f.Errors["category"] = "Choose a category from Apple’s list."
+		}
+	}
+	if in.Language != "" && !languageRE.MatchString(in.Language) {
+		f.Errors["language"] = "Give the language as a code such as “en”, “fr” or “pt-BR”."
+	}
+	switch in.FeedType {
+	case "episodic", "serial":
+	default:
+		f.Errors["feed_type"] = "Choose how episodes are ordered from the list."
+	}
+	if in.PodcastGUID != "" && !uuidRE.MatchString(in.PodcastGUID) {
+		f.Errors["podcast_guid"] = "The podcast GUID is a UUID such as 917393e3-1b1e-5cef-ace4-edaa54e1f810, or empty."
+	}
+	if in.FundingURL != "" {
+		if u, err := url.Parse(in.FundingURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			f.Errors["funding_url"] = "The support link must be a web address starting with https://."
+		}
+	}
+	if utf8.RuneCountInString(in.FundingText) > 128 {
+		f.Errors["funding_text"] = "The support link’s text is at most 128 characters."
+	}
+	if in.FundingText != "" && in.FundingURL == "" {
+		f.Errors["funding_url"] = "Give the support link its address."
+	}
+	if utf8.RuneCountInString(in.License) > 128 {
+		f.Errors["license"] = "The license is at most 128 characters, such as “cc-by-4.0”."
+	}
+	if len(f.Errors) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "feed_settings", "Feed of "+c.Title, f)
+		return
+	}
+	if err := s.store.SetChannelFeed(r.Context(), c.ID, in); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.state(r).logger.Info("feed settings saved", "channel", c.Handle, "user", user.Username)
+	http.Redirect(w, r, "/c/"+c.Handle+"/feed-settings?saved=1", http.StatusSeeOther)
+}
