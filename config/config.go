@@ -51,6 +51,7 @@ type Config struct {
 	FederationMaxInbox     int64
 	FederationWorkers      int
 	FeedItems              int
+	WebSubHub              string
 }
 
 // Option is one row of the table.
@@ -213,6 +214,19 @@ var Options = []Option{
 		set: func(c *Config, v string) error { return intIn(&c.FederationWorkers, v, 1, 64) }},
 	{Name: "feed-items", Default: "100", Accepts: "an integer from 1 to 5000", Usage: "items listed in a channel's RSS, Atom and JSON feeds, newest first",
 		set: func(c *Config, v string) error { return intIn(&c.FeedItems, v, 1, 5000) }},
+	{Name: "websub-hub", Default: "", Accepts: "an http(s) URL, or empty", Usage: "WebSub hub told when a channel's feeds change (empty: none)",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.WebSubHub = ""
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("not an http(s) URL")
+			}
+			c.WebSubHub = v
+			return nil
+		}},
 }
 
 func intIn(dst *int, v string, lo, hi int) error {

@@ -103,6 +103,11 @@ func (s *Store) LocalChannel(ctx context.Context, handle string) (*Channel, erro
 	return scanChannel(s.q.QueryRowContext(ctx, channelSelect+`WHERE a.domain = '' AND a.username = $1`, handle))
 }
 
+// ChannelByID finds a channel, local or remote.
+func (s *Store) ChannelByID(ctx context.Context, id int64) (*Channel, error) {
+	return scanChannel(s.q.QueryRowContext(ctx, channelSelect+`WHERE c.id = $1`, id))
+}
+
 // ChannelFilter selects channels for ListChannels.
 type ChannelFilter struct {
 	OwnerID   int64 // 0: any owner

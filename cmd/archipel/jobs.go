@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/curation"
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
@@ -25,6 +26,7 @@ type services struct {
 	library    *library.Library
 	uploads    *media.Uploads
 	federation *federation.Service
+	websub     *curation.WebSub // pings the configured WebSub hub; Hub "" : none
 	runner     *jobs.Runner
 	registry   *prometheus.Registry // metrics of every service; serve exposes it at /metrics
 }
@@ -45,11 +47,14 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	if err != nil {
 		return nil, err
 	}
-	lib.Events = fed
+	ws := &curation.WebSub{Store: s, Client: fed.Client(), Hub: e.cfg.WebSubHub,
+		Feeds: &curation.Feeds{Store: s, Library: lib, PublicURL: e.cfg.PublicURL}}
+	lib.Events = library.EventsList{fed, ws}
 	h := &services{
 		store:      s,
 		library:    lib,
 		federation: fed,
+		websub:     ws,
 		registry:   reg,
 		uploads: &media.Uploads{
 			Dir: e.uploadsDir(), BasePath: "/api/uploads/", MaxSize: e.cfg.MaxUploadSize,
@@ -80,6 +85,7 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	}
 	lib.Queue = h.runner
 	fed.SetQueue(h.runner)
+	ws.Queue = h.runner
 	return h, nil
 }
 
@@ -95,6 +101,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
 	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
 	river.AddWorker(w, &federation.BackfillWorker{Service: h.federation})
+	river.AddWorker(w, &curation.WebSubWorker{WebSub: h.websub})
 
 	hourly := func(args river.JobArgs) *river.PeriodicJob {
 		return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),

@@ -48,6 +48,43 @@ type Events interface {
 	ItemDeleting(ctx context.Context, tx *store.Tx, item *store.Item) (cancel []int64, err error)
 }
 
+// EventsList sends each event to every Events in turn (federation, the
+// WebSub ping…); ItemDeleting returns all their jobs to cancel.
+type EventsList []Events
+
+// ItemPublished implements Events.
+func (l EventsList) ItemPublished(ctx context.Context, tx *store.Tx, itemID int64) error {
+	for _, e := range l {
+		if err := e.ItemPublished(ctx, tx, itemID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ItemUpdated implements Events.
+func (l EventsList) ItemUpdated(ctx context.Context, tx *store.Tx, item *store.Item) error {
+	for _, e := range l {
+		if err := e.ItemUpdated(ctx, tx, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ItemDeleting implements Events.
+func (l EventsList) ItemDeleting(ctx context.Context, tx *store.Tx, item *store.Item) ([]int64, error) {
+	var all []int64
+	for _, e := range l {
+		cancel, err := e.ItemDeleting(ctx, tx, item)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cancel...)
+	}
+	return all, nil
+}
+
 // Input is what a creator says about an upload.
 type Input struct {
 	Title       string
