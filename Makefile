@@ -39,8 +39,9 @@ test:
 # installed), and the fan-out of one Create to 3,000 loopback hosts against
 # the RSA signing floor (goal <= 1.3, one job) and with 20% dead hosts
 # (goal <= 1.2), and signed replies ingested end to end per second on
-# SQLite (goal >= 1,500) and PostgreSQL (goal >= 3,000), each against its
-# goal.
+# SQLite (goal >= 1,500) and PostgreSQL (goal >= 3,000), and a 1,000-item
+# feed: cold generation, and warm requests against nginx (goal >= 0.5),
+# each against its goal.
 bench:
 	@rm -f bench.out; $(PG_URL); export ARCHIPEL_TEST_DATABASE_URL="$$url"; \
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee -a bench.out | grep '^Benchmark'; \
@@ -48,6 +49,7 @@ bench:
 	$(GO) test -run '^$$' -bench RangeRatio -benchtime 200x ./media/ | tee -a bench.out | grep -E '^Benchmark|nginx'; \
 	$(GO) test -run '^$$' -bench FanoutJob -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench ReplyIngest -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench Feed1000 -benchtime 5x ./web/ | tee -a bench.out | grep '^Benchmark'; \
 	echo; printf '%-34s %10s %10s %8s\n' "measure" "measured" "goal" "ratio"; \
 	awk 'function val(u) { for (i = 1; i < NF; i++) if ($$(i+1) == u) return $$i; return "" } \
 	     /ms\/start/ { v = val("ms/start"); printf "%-34s %7.1f ms %7s ms %8.2f\n", $$1, v, "<= 300", v/300 } \
@@ -59,7 +61,10 @@ bench:
 	     /^BenchmarkFanoutJobDeadHosts/ { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "healthy deliveries, 20% dead hosts", val("healthy-s"), val("baseline-s"), val("healthy-ratio") } \
 	     /^BenchmarkReplyIngest\/(sqlite|postgres)/ { split($$1, e, /[\/-]/); goal = (e[2] == "sqlite") ? 1500 : 3000; \
 	                               printf "%-34s %7.0f /s %7d /s %8.2f\n", "reply ingest, " e[2], val("replies/s"), goal, val("replies/s")/goal; \
-	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") }' bench.out; \
+	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") } \
+	     /^BenchmarkFeed1000/ { printf "%-34s %7.0f ms %10s %8s\n", "feed of 1,000 items, cold", val("cold-ms"), "", ""; \
+	                            if (val("ratio") != "") printf "%-34s %7.0f /s %7.0f /s %8.2f  (goal >= 0.5)\n", "  warm, ours / nginx", val("warm-req/s"), val("nginx-req/s"), val("ratio"); \
+	                            else printf "%-34s %7.0f /s %10s %8s\n", "  warm (nginx not installed)", val("warm-req/s"), "", "" }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
 

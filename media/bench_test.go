@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archipel/archipel/media/mediatest"
 )
 
 const (
@@ -102,13 +101,13 @@ func BenchmarkRangeThroughput(b *testing.B) {
 // reports each one's throughput and ratio = ours/nginx. It is skipped when
 // nginx is not installed.
 func BenchmarkRangeRatio(b *testing.B) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
+	st := benchStorage(b)
+	nginxURL, ok := mediatest.StartNginx(b, st.Root, benchKey, map[string]string{"mp4": "video/mp4"})
+	if !ok {
 		b.Skip("nginx is not installed: no ratio to measure")
 	}
-	st := benchStorage(b)
 	ours := benchServer(b, st).URL + "/" + benchKey
-	theirs := startNginx(b, nginx, st.Root) + "/" + benchKey
+	theirs := nginxURL + "/" + benchKey
 	f := newRangeFetcher(b)
 	f.fetch(b, ours, 0) // warm both connections up
 	f.fetch(b, theirs, 0)
@@ -141,79 +140,4 @@ func BenchmarkRangeRatio(b *testing.B) {
 	b.ReportMetric(oursMBs, "ours-MB/s")
 	b.ReportMetric(theirMBs, "nginx-MB/s")
 	b.ReportMetric(oursMBs/theirMBs, "ratio")
-}
-
-// startNginx runs nginx in the foreground, one process, serving root on a
-// free loopback port, and returns its base URL. It is stopped at cleanup.
-func startNginx(b *testing.B, nginx, root string) string {
-	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-
-	dir := b.TempDir()
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-error_log %[1]s/error.log warn;
-pid %[1]s/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 100000;
-	client_body_temp_path %[1]s/body;
-	proxy_temp_path %[1]s/proxy;
-	fastcgi_temp_path %[1]s/fastcgi;
-	uwsgi_temp_path %[1]s/uwsgi;
-	scgi_temp_path %[1]s/scgi;
-	types { video/mp4 mp4; }
-	server {
-		listen %[2]s;
-		root %[3]s;
-	}
-}
-`, dir, addr, root)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", confPath)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	b.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-
-	url := "http://" + addr
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			b.Fatalf("nginx exited: %v\n%s", err, log)
-		default:
-		}
-		resp, err := http.Get(url + "/" + benchKey)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			b.Fatalf("nginx answered %d\n%s", resp.StatusCode, log)
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("nginx did not start: %v", err)
-		}
-	}
 }
