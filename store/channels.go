@@ -156,3 +156,23 @@ func (s *Store) SetChannelFeed(ctx context.Context, channelID int64, f ChannelFe
 		f.Category, f.Language, f.Explicit, f.FeedType, f.Locked, f.PodcastGUID, f.FundingURL, f.FundingText, f.License,
 		s.utcNow(), channelID)
 }
+
+// SetChannelArtwork makes key (a stored JPEG or PNG) the channel's
+// picture and podcast artwork; it returns the key it replaced ("" for
+// none), for the caller to delete once committed.
+func (s *Store) SetChannelArtwork(ctx context.Context, channelID int64, key string) (old string, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.q.QueryRowContext(ctx, `SELECT avatar_key FROM channels WHERE id = $1`, channelID).Scan(&old); err != nil {
+			return notFound(err)
+		}
+		return execOne(ctx, tx.q, `UPDATE channels SET avatar_key = $1, updated_at = $2 WHERE id = $3`, key, tx.s.utcNow(), channelID)
+	})
+	return old, err
+}
+
+// IsChannelArtwork tells whether key is the picture of a channel.
+func (s *Store) IsChannelArtwork(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM channels WHERE avatar_key = $1`, key).Scan(&n)
+	return n > 0, err
+}

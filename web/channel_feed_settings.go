@@ -19,6 +19,7 @@ type feedSettingsForm struct {
 	Settings   store.ChannelFeedSettings
 	Categories []categoryChoice
 	FeedURL    string
+	Artwork    string // URL of the channel's picture, "" without one
 	GUID       string // in force: the set one, or the one derived from the feed URL
 	Errors     map[string]string
 	Saved      bool
@@ -60,6 +61,9 @@ func (s *server) newFeedSettingsForm(c *store.Channel) *feedSettingsForm {
 			Category: c.Category, Language: c.Language, Explicit: c.Explicit, FeedType: c.FeedType, Locked: c.Locked,
 			PodcastGUID: c.PodcastGUID, FundingURL: c.FundingURL, FundingText: c.FundingText, License: c.License,
 		}}
+	if c.AvatarKey != "" {
+		f.Artwork = s.library.MediaURL(c.AvatarKey)
+	}
 	f.GUID = c.PodcastGUID
 	if f.GUID == "" {
 		f.GUID = feeds.PodcastGUID(f.FeedURL)

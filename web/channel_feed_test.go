@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"image"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -267,5 +269,50 @@ func TestFeedSettings(t *testing.T) {
 			feed.ITunesExt.Categories[0].Text != "Arts" || feed.ITunesExt.Categories[0].Subcategory.Text != "Design" {
 			t.Errorf("channel tags: %q %+v", feed.Language, feed.ITunesExt)
 		}
+	})
+}
+
+// Artwork: a picture Apple would refuse is explained and not kept; a
+// 1400×1400 PNG becomes the feed's image, served from /media/.
+func TestChannelArtwork(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		seedItem(t, s, ch, "Pilot", "", true)
+		b := h.browser()
+		b.login("maya")
+		send := func(w, hgt int) *response {
+			img := image.NewRGBA(image.Rect(0, 0, w, hgt))
+			var pic bytes.Buffer
+			if err := png.Encode(&pic, img); err != nil {
+				t.Fatal(err)
+			}
+			token := formFields(t, b.get("/c/radio/feed-settings").body, "/c/radio/artwork")[csrfField][0]
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			_ = mw.WriteField(csrfField, token)
+			fw, _ := mw.CreateFormFile("artwork", "art.png")
+			_, _ = fw.Write(pic.Bytes())
+			_ = mw.Close()
+			return b.postMultipart("/c/radio/artwork", mw.FormDataContentType(), &body)
+		}
+		r := send(1000, 1000)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.body, "needs at least 1400×1400")
+		wantStatus(t, send(1400, 1400), http.StatusSeeOther)
+		feed, err := gofeed.NewParser().ParseString(b.get("/c/radio/feed.rss").body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if feed.ITunesExt == nil || !strings.Contains(feed.ITunesExt.Image, "/media/channels/radio/artwork-") {
+			t.Fatalf("itunes:image: %+v", feed.ITunesExt)
+		}
+		pic := h.browser().get(strings.TrimPrefix(feed.ITunesExt.Image, "http://"+h.host))
+		wantStatus(t, pic, http.StatusOK)
+		if pic.Header.Get("Content-Type") != "image/png" {
+			t.Errorf("Content-Type %q", pic.Header.Get("Content-Type"))
+		}
+		wantStatus(t, h.browser().get("/media/channels/radio/artwork-1.png"), http.StatusNotFound)
 	})
 }

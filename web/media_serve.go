@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/store"
@@ -21,6 +23,10 @@ func (s *server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	if media.CheckKey(key) != nil {
 		s.renderNotFound(w, r)
+		return
+	}
+	if strings.HasPrefix(key, artworkPrefix) {
+		s.serveArtwork(w, r, key)
 		return
 	}
 	f, err := s.store.MediaFileByKey(r.Context(), key)
@@ -61,6 +67,25 @@ func (s *server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	extendDeadlines(w, f.Size, false, true)
 	media.ServeFile(w, r, s.library.Storage, key, f.MimeType, etag, true)
+}
+
+// serveArtwork serves a channel's picture. Its key is new at each upload,
+// so it is cached for good too.
+func (s *server) serveArtwork(w http.ResponseWriter, r *http.Request, key string) {
+	ok, err := s.store.IsChannelArtwork(r.Context(), key)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !ok {
+		s.renderNotFound(w, r)
+		return
+	}
+	mimeType := "image/jpeg"
+	if strings.HasSuffix(key, ".png") {
+		mimeType = "image/png"
+	}
+	media.ServeFile(w, r, s.library.Storage, key, mimeType, `"`+path.Base(key)+`"`, true)
 }
 
 // privateCache replaces the Cache-Control that media.ServeFile sets by one

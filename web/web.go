@@ -204,6 +204,7 @@ func (s *server) routes() http.Handler {
 		s.route("GET /feeds.opml", s.handleFeedsOPML)
 		s.route("GET /c/{handle}/feed-settings", s.handleFeedSettings)
 		s.route("POST /c/{handle}/feed-settings", s.handleFeedSettingsSave)
+		s.streamRoute("POST /c/{handle}/artwork", s.handleChannelArtwork)
 		s.importRoutes()
 		s.route("GET /i/{id}/edit", s.handleItemEdit)
 		s.route("POST /i/{id}/edit", s.handleItemUpdate)
