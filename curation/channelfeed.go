@@ -86,6 +86,12 @@ func (f *Feeds) ChannelFeed(ctx context.Context, ch *store.Channel, format strin
 		if owner, err := f.Store.UserByID(ctx, ch.OwnerID); err == nil {
 			feed.OwnerName, feed.OwnerEmail = owner.Username, owner.Email
 			feed.LockedOwner = owner.Email
+			// The channel's owner hosts the show.
+			person := feeds.Person{Name: owner.Username, Role: "host", Group: "cast"}
+			if f.Federation != nil {
+				person.Href = f.Federation.PersonURI(owner.Username)
+			}
+			feed.Persons = []feeds.Person{person}
 		}
 	}
 	if ch.FundingURL != "" {
@@ -101,6 +107,11 @@ func (f *Feeds) ChannelFeed(ctx context.Context, ch *store.Channel, format strin
 		}
 		if it.UpdatedAt.After(feed.Updated) {
 			feed.Updated = it.UpdatedAt
+		}
+		// Trailers are also the show's podcast:trailer.
+		if it.EpisodeType == "trailer" && item.Enclosure != nil {
+			feed.Trailers = append(feed.Trailers, feeds.Trailer{Title: it.Title, URL: item.Enclosure.URL, Published: item.Published,
+				Length: item.Enclosure.Length, Type: item.Enclosure.Type, Season: it.Season})
 		}
 		feed.Items = append(feed.Items, *item)
 	}

@@ -113,6 +113,8 @@ func TestChannelFeeds(t *testing.T) {
 		page := b.get("/c/radio")
 		wantContains(t, page.body, `<link rel="alternate" type="application/rss+xml" title="Podcast feed (RSS)" href="http://`+h.host+`/c/radio/feed.rss">`,
 			`value="http://`+h.host+`/c/radio/feed.rss"`)
+		wantContains(t, b.get("/i/"+first.PublicID).body,
+			`<link rel="alternate" type="application/rss+xml" title="Podcast feed of the channel" href="http://`+h.host+`/c/radio/feed.rss">`)
 		opml := b.get("/feeds.opml")
 		wantStatus(t, opml, http.StatusOK)
 		wantContains(t, opml.body, `xmlUrl="http://`+h.host+`/c/radio/feed.rss"`)
@@ -175,6 +177,9 @@ func TestEpisodeFeedFields(t *testing.T) {
 		if p["season"][0].Value != "2" || p["episode"][0].Value != "5" || it.ITunesExt.EpisodeType != "bonus" {
 			t.Errorf("season %v episode %v type %q", p["season"], p["episode"], it.ITunesExt.EpisodeType)
 		}
+		if ps := feed.Extensions["podcast"]["person"]; len(ps) != 1 || ps[0].Value != "maya" || ps[0].Attrs["role"] != "host" {
+			t.Errorf("podcast:person: %+v", ps)
+		}
 		chaptersURL := p["chapters"][0].Attrs["url"]
 		if chaptersURL != "http://"+h.host+"/i/"+item.PublicID+"/chapters.json" || p["chapters"][0].Attrs["type"] != "application/json+chapters" {
 			t.Errorf("chapters: %+v", p["chapters"])
@@ -182,6 +187,20 @@ func TestEpisodeFeedFields(t *testing.T) {
 		r = h.browser().get("/i/" + item.PublicID + "/chapters.json")
 		wantStatus(t, r, http.StatusOK)
 		wantContains(t, r.body, `{"startTime":750,"title":"Questions \u0026 answers"}`)
+
+		// A trailer is also the show's podcast:trailer.
+		trailer := seedItem(t, s, ch, "Coming soon", "", true)
+		if err := s.UpdateItem(context.Background(), trailer.ID, store.ItemEdit{Title: "Coming soon",
+			Episode: &store.EpisodeFields{Type: "trailer", Season: 2}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		feed, err = gofeed.NewParser().ParseString(b.get("/c/radio/feed.rss").body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr := feed.Extensions["podcast"]["trailer"]; len(tr) != 1 || tr[0].Value != "Coming soon" || tr[0].Attrs["season"] != "2" {
+			t.Errorf("podcast:trailer: %+v", tr)
+		}
 	})
 }
 

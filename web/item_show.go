@@ -30,6 +30,8 @@ type itemPage struct {
 	// federates; CommentsFeed the absolute URL of their RSS feed.
 	Comments     *commentsSection
 	CommentsFeed string
+	// ChannelFeed is the podcast (RSS) feed of a local item's channel.
+	ChannelFeed string
 }
 
 // download is a link to one of an item's files.
@@ -79,6 +81,9 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
 		Description: s.markup.Markdown(item.Description), CanManage: manage,
 		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(item, v),
+	}
+	if item.OriginURI == "" && item.State == store.StatePublished {
+		page.ChannelFeed = s.feeds.FeedURL(item.ChannelHandle, "rss")
 	}
 	if page.Tags, err = s.store.ItemTags(r.Context(), item.ID); err != nil {
 		s.serverError(w, r, err)
