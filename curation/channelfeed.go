@@ -141,7 +141,10 @@ func (f *Feeds) item(ctx context.Context, ch *store.Channel, it *store.Item) (*f
 		Duration: it.Duration, Season: it.Season, Episode: it.Episode, EpisodeType: it.EpisodeType,
 		CommentsURL: pageURL + "#comments",
 	}
-	if f.Federation != nil {
+	switch {
+	case it.FeedGUID != "": // an imported episode keeps its guid: apps that follow the move see no duplicate
+		item.GUID = it.FeedGUID
+	case f.Federation != nil:
 		item.GUID = f.Federation.ItemURI(it.PublicID)
 	}
 	if f.Markup != nil {

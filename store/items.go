@@ -46,6 +46,7 @@ type Item struct {
 	Episode          int    // 0: none
 	EpisodeType      string // full, trailer or bonus
 	Chapters         string // JSON chapters, "" for none
+	FeedGUID         string // the <guid> it had in the feed it was imported from
 	PublishedAt      *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
@@ -71,7 +72,7 @@ type MediaFile struct {
 const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title, COALESCE(c.owner_id, 0),
 	i.kind, i.state, i.title, i.description, i.language, i.licence, i.sensitive, i.duration_ms,
 	i.comments_policy, COALESCE(i.origin_uri, ''), i.publish_when_ready, i.progress, i.error_tail, i.job_id,
-	i.source_name, i.season, i.episode, i.episode_type, i.chapters, i.published_at, i.created_at, i.updated_at
+	i.source_name, i.season, i.episode, i.episode_type, i.chapters, i.feed_guid, i.published_at, i.created_at, i.updated_at
 	FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id `
 
 func scanItem(row rowScanner) (*Item, error) {
@@ -81,7 +82,7 @@ func scanItem(row rowScanner) (*Item, error) {
 	err := row.Scan(&it.ID, &it.PublicID, &it.ChannelID, &it.ChannelHandle, &it.ChannelTitle, &it.OwnerID,
 		&it.Kind, &it.State, &it.Title, &it.Description, &it.Language, &it.Licence, &it.Sensitive, &ms,
 		&it.CommentsPolicy, &it.OriginURI, &it.PublishWhenReady, &it.Progress, &it.ErrorTail, &it.JobID,
-		&it.SourceName, &it.Season, &it.Episode, &it.EpisodeType, &it.Chapters, &pub, &it.CreatedAt, &it.UpdatedAt)
+		&it.SourceName, &it.Season, &it.Episode, &it.EpisodeType, &it.Chapters, &it.FeedGUID, &pub, &it.CreatedAt, &it.UpdatedAt)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -275,11 +276,13 @@ func (s *Store) FinishItem(ctx context.Context, itemID int64, duration time.Dura
 		if state != StateProcessing {
 			return ErrNotFound // deleted, retried or finished meanwhile
 		}
-		old, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files WHERE item_id = $1 AND rendition <> 'source' AND storage_key <> ''`, itemID)
+		// The source and the creator's transcript stay; renditions go.
+		old, err = queryAll(ctx, tx.q, scanString, `SELECT storage_key FROM media_files
+			WHERE item_id = $1 AND rendition NOT IN ('source', 'transcript') AND storage_key <> ''`, itemID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.q.ExecContext(ctx, `DELETE FROM media_files WHERE item_id = $1 AND rendition <> 'source'`, itemID); err != nil {
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM media_files WHERE item_id = $1 AND rendition NOT IN ('source', 'transcript')`, itemID); err != nil {
 			return err
 		}
 		now := s.utcNow()

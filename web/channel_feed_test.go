@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 
@@ -96,6 +97,12 @@ func TestChannelFeeds(t *testing.T) {
 		if r3.Header.Get("ETag") == r2.Header.Get("ETag") {
 			t.Errorf("the ETag did not change")
 		}
+
+		// An imported episode keeps the guid it had in its former feed.
+		if _, err := s.DB().Exec(`UPDATE items SET feed_guid = 'urn:old-host:42', updated_at = $1 WHERE id = $2`, time.Now().UTC(), second.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantContains(t, b.get("/c/radio/feed.rss").body, `<guid isPermaLink="false">urn:old-host:42</guid>`)
 
 		for path, ct := range map[string]string{"/c/radio/feed.atom": "application/atom+xml", "/c/radio/feed.json": "application/feed+json"} {
 			r := b.get(path)
