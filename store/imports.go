@@ -158,6 +158,12 @@ func (s *Store) FinishImport(ctx context.Context, id int64, state, why string) e
 		WHERE id = $4`, state, why, now, id)
 }
 
+// NoteImportError records why an import's last attempt failed, while it
+// waits for the next one.
+func (s *Store) NoteImportError(ctx context.Context, id int64, why string) error {
+	return s.execOne(ctx, `UPDATE imports SET error = $1, working_on = '', updated_at = $2 WHERE id = $3`, why, s.utcNow(), id)
+}
+
 // LastImportChannel is the local channel the latest import of feedURL went
 // to, if it still exists.
 func (s *Store) LastImportChannel(ctx context.Context, feedURL string) (*Channel, error) {

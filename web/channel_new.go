@@ -16,6 +16,7 @@ type channelForm struct {
 
 	MaxHandle int
 	MaxTitle  int
+	Import    bool // the hub imports podcasts: the page links to /import
 }
 
 func newChannelForm(in accounts.ChannelInput) *channelForm {
@@ -27,7 +28,9 @@ func (s *server) handleChannelNew(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.requireChannelCreator(w, r); !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "channel_new", "New channel", newChannelForm(accounts.ChannelInput{Kind: store.KindVideo}))
+	form := newChannelForm(accounts.ChannelInput{Kind: store.KindVideo})
+	form.Import = s.importer != nil
+	s.render(w, r, http.StatusOK, "channel_new", "New channel", form)
 }
 
 // requireChannelCreator lets through creators and admins. It sends

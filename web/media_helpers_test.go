@@ -22,7 +22,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/curation/podimport"
 	"github.com/archipel/archipel/federation"
+	"github.com/archipel/archipel/federation/httpclient"
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
@@ -94,6 +96,9 @@ type mediaOptions struct {
 	// work the federation queue, so nothing is sent anywhere.
 	federation bool
 	feedItems  int // Deps.FeedItems
+	// imports gives the hub a podcast importer (allowed to reach loopback)
+	// whose jobs the runner works.
+	imports bool
 }
 
 func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
@@ -132,6 +137,15 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 		// Registered so that their jobs may be inserted; never worked here.
 		river.AddWorker(workers, &federation.DeliverWorker{Service: fed})
 		river.AddWorker(workers, &federation.InboxWorker{Service: fed})
+	}
+	if opt.imports {
+		client, err := httpclient.New(httpclient.Config{UserAgent: "archipel-test", AllowPrivate: true, MaxBody: podimport.DefaultMaxFeed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Importer = &podimport.Importer{Store: s, Accounts: d.Accounts, Library: lib, Fetcher: podimport.HTTP{Client: client},
+			WorkDir: t.TempDir(), Logger: d.Logger, ProgressInterval: 50 * time.Millisecond}
+		river.AddWorker(workers, &podimport.Worker{Importer: d.Importer})
 	}
 	runner, err := jobs.New(s, workers, jobs.Config{
 		NodeName: "web-test", Workers: 1, Queues: map[string]int{library.TranscodeQueue: 1},

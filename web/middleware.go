@@ -150,12 +150,14 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // contentSecurityPolicy allows only this site's own styles and scripts.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+// Pictures and media may come from other https sites: an imported
+// podcast's episodes may stay on their host (see curation/podimport).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // embedContentSecurityPolicy is the policy of the embeddable player
 // (GET /i/{id}/embed): any site may frame it; it runs no script and has no
 // form.
-const embedContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'none'; frame-ancestors *; base-uri 'none'; form-action 'none'"
+const embedContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; style-src 'self'; script-src 'none'; frame-ancestors *; base-uri 'none'; form-action 'none'"
 
 // allowFraming replaces the frame-blocking headers that securityHeaders
 // set by the embed policy. Only the embeddable player calls it: every

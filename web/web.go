@@ -24,6 +24,7 @@ import (
 
 	"github.com/archipel/archipel/accounts"
 	"github.com/archipel/archipel/curation"
+	"github.com/archipel/archipel/curation/podimport"
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/markup"
 	"github.com/archipel/archipel/media"
@@ -61,6 +62,9 @@ type Deps struct {
 	Uploads *media.Uploads
 	// FeedItems is how many items a channel's feed lists; 0: the default.
 	FeedItems int
+	// Importer imports podcasts from their feeds (/import, with Library);
+	// nil: no import pages.
+	Importer *podimport.Importer
 }
 
 // server holds the dependencies and the parsed templates; one per New.
@@ -78,6 +82,7 @@ type server struct {
 	federation *federation.Service // nil: no ActivityPub routes
 	feeds      *curation.Feeds     // nil without a library
 	feedCache  feedCache
+	importer   *podimport.Importer // nil: no import pages
 
 	secure        bool   // cookies get the Secure attribute
 	csrfSecret    []byte // HMAC key binding CSRF tokens to their cookie
@@ -131,6 +136,7 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		secure:     d.PublicURL.Scheme == "https",
 		markup:     markup.New(),
 		federation: d.Federation,
+		importer:   d.Importer,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/archipel/archipel/accounts"
 	"github.com/archipel/archipel/curation"
+	"github.com/archipel/archipel/curation/podimport"
 	"github.com/archipel/archipel/federation"
+	"github.com/archipel/archipel/federation/httpclient"
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
@@ -29,6 +32,10 @@ type services struct {
 	websub     *curation.WebSub // pings the configured WebSub hub; Hub "" : none
 	runner     *jobs.Runner
 	registry   *prometheus.Registry // metrics of every service; serve exposes it at /metrics
+	importer   *podimport.Importer  // podcasts from their feeds (CLI and the web form's jobs)
+	// importTimeout bounds one run of a background import, below the
+	// rescue delay so that a long import is never started twice.
+	importTimeout time.Duration
 }
 
 // newServices builds the services on s and a job runner; work says whether this
@@ -50,6 +57,10 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	ws := &curation.WebSub{Store: s, Client: fed.Client(), Hub: e.cfg.WebSubHub,
 		Feeds: &curation.Feeds{Store: s, Library: lib, PublicURL: e.cfg.PublicURL}}
 	lib.Events = library.EventsList{fed, ws}
+	imp, err := e.newImporter(s, lib)
+	if err != nil {
+		return nil, err
+	}
 	h := &services{
 		store:      s,
 		library:    lib,
@@ -61,6 +72,7 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 			Expiry: e.cfg.UploadExpiry, Logger: e.logger(),
 		},
 	}
+	h.importer, h.importTimeout = imp, max(e.cfg.JobRescueAfter*5/6, time.Minute)
 	w, periodic := registerWorkers(h)
 	node := e.cfg.NodeName
 	if !work {
@@ -89,6 +101,25 @@ func (e *env) newServices(s *store.Store, work bool) (*services, error) {
 	return h, nil
 }
 
+// newImporter builds the podcast importer. Its requests go through an
+// SSRF-guarded client of its own: feeds are larger than federation
+// documents, and downloads stream.
+func (e *env) newImporter(s *store.Store, lib *library.Library) (*podimport.Importer, error) {
+	client, err := httpclient.New(httpclient.Config{
+		UserAgent:    fmt.Sprintf("Archipel/%s (+%s)", version, e.cfg.PublicURL),
+		AllowPrivate: e.cfg.FederationAllowPrivate,
+		Timeout:      time.Minute,
+		MaxBody:      podimport.DefaultMaxFeed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &podimport.Importer{
+		Store: s, Accounts: &accounts.Service{Store: s}, Library: lib, Fetcher: podimport.HTTP{Client: client},
+		WorkDir: filepath.Join(e.cfg.DataDir, "work", "imports"), Logger: e.logger(),
+	}, nil
+}
+
 // registerWorkers is the one place where every job kind is registered.
 // Each package defines its job arguments and worker; this composition root
 // gives them their dependencies.
@@ -101,6 +132,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
 	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
 	river.AddWorker(w, &federation.BackfillWorker{Service: h.federation})
+	river.AddWorker(w, &podimport.Worker{Importer: h.importer, JobTimeout: h.importTimeout})
 	river.AddWorker(w, &curation.WebSubWorker{WebSub: h.websub})
 
 	hourly := func(args river.JobArgs) *river.PeriodicJob {

@@ -75,6 +75,7 @@ func serve(ctx context.Context, e *env) error {
 		Version:    version,
 		Library:    h.library,
 		FeedItems:  e.cfg.FeedItems,
+		Importer:   h.importer,
 		Uploads:    h.uploads,
 		Federation: h.federation,
 	})

@@ -65,7 +65,11 @@ func (l *Library) View(ctx context.Context, item *store.Item, withSource bool) (
 		v.Error = item.ErrorTail
 	}
 	for _, f := range files {
-		rv := RenditionView{Name: f.Rendition, MimeType: f.MimeType, URL: l.MediaURL(f.StorageKey), Size: f.Size,
+		u := l.MediaURL(f.StorageKey)
+		if f.StorageKey == "" && f.RemoteURL != "" {
+			u = f.RemoteURL // a file kept where it was (e.g. an imported episode's enclosure)
+		}
+		rv := RenditionView{Name: f.Rendition, MimeType: f.MimeType, URL: u, Size: f.Size,
 			SHA256: f.SHA256, Width: f.Width, Height: f.Height, FPS: f.FPS, Bitrate: f.Bitrate}
 		if f.Rendition == "source" {
 			if withSource {
