@@ -1,9 +1,7 @@
 package feeds
 
 import (
-	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"html"
 	"strconv"
 	"strings"
@@ -138,16 +136,7 @@ func (f *Feed) Atom() ([]byte, error) {
 			}
 		}
 	}
-	var buf bytes.Buffer
-	buf.Grow(1024 + 1024*len(f.Items))
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return encodeXML(doc, 1024+1024*len(f.Items))
 }
 
 // atomFeedID is the Atom feed id: the podcast's GUID as a URN when it is

@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"bytes"
 	"encoding/xml"
 	"time"
 )
@@ -63,13 +62,5 @@ func OPML(title string, ownerName string, created time.Time, outlines []Outline)
 		}
 		doc.Body.Outlines = append(doc.Body.Outlines, x)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return encodeXML(doc, 1024+256*len(outlines))
 }

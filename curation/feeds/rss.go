@@ -259,9 +259,14 @@ func yesNo(b bool) string {
 // when f.Podcast, Media RSS when an item has media or a thumbnail, and an
 // Atom self link (and hub link) always. The output is deterministic.
 func (f *Feed) RSS() ([]byte, error) {
-	doc := f.rssDoc()
+	return encodeXML(f.rssDoc(), 1024+2048*len(f.Items))
+}
+
+// encodeXML writes doc as an indented XML document, sizeHint bytes
+// reserved up front.
+func encodeXML(doc any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(1024 + 2048*len(f.Items))
+	buf.Grow(sizeHint)
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
