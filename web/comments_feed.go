@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/feeds"
-
+	"github.com/archipel/archipel/curation/feeds"
 	"github.com/archipel/archipel/store"
 )
 
@@ -34,7 +33,8 @@ func (s *server) handleItemCommentsFeed(w http.ResponseWriter, r *http.Request) 
 	}
 	s.writeCommentsFeed(w, r, &feeds.Feed{
 		Title:       "Comments on " + item.Title,
-		Link:        &feeds.Link{Href: s.absURL("/i/" + item.PublicID)},
+		Link:        s.absURL("/i/" + item.PublicID),
+		FeedURL:     s.absURL("/i/" + item.PublicID + "/comments.rss"),
 		Description: "The newest comments on “" + item.Title + "”, from " + item.ChannelTitle + " on " + hubName + ".",
 	}, comments)
 }
@@ -60,16 +60,18 @@ func (s *server) handleChannelCommentsFeed(w http.ResponseWriter, r *http.Reques
 	}
 	s.writeCommentsFeed(w, r, &feeds.Feed{
 		Title:       "Comments on " + c.Title,
-		Link:        &feeds.Link{Href: s.absURL("/c/" + c.Handle)},
+		Link:        s.absURL("/c/" + c.Handle),
+		FeedURL:     s.absURL("/c/" + c.Handle + "/comments.rss"),
 		Description: "The newest comments on the videos and episodes of " + c.Title + " on " + hubName + ".",
 	}, comments)
 }
 
-// writeCommentsFeed answers feed with comments as its items, newest first.
+// writeCommentsFeed answers feed (plain RSS, from the one feed generator)
+// with comments as its items, newest first.
 func (s *server) writeCommentsFeed(w http.ResponseWriter, r *http.Request, feed *feeds.Feed, comments []store.ChannelComment) {
-	feed.Created = time.Now().UTC()
+	feed.Updated = time.Now().UTC()
 	if len(comments) > 0 {
-		feed.Created = comments[0].PublishedAt.UTC()
+		feed.Updated = comments[0].PublishedAt.UTC()
 	}
 	for _, c := range comments {
 		name := c.Author.Name()
@@ -78,17 +80,16 @@ func (s *server) writeCommentsFeed(w http.ResponseWriter, r *http.Request, feed 
 			// The warning comes first, as the pages show it.
 			content = "<p><strong>Content warning: " + html.EscapeString(c.Summary) + "</strong></p>" + content
 		}
-		feed.Items = append(feed.Items, &feeds.Item{
+		feed.Items = append(feed.Items, feeds.Item{
 			Title:       "Comment by " + name + " on " + c.ItemTitle,
-			Link:        &feeds.Link{Href: s.absURL("/i/" + c.ItemPublicID + "#c" + strconv.FormatInt(c.ID, 10))},
-			Id:          c.URI,
-			IsPermaLink: "false",
+			Link:        s.absURL("/i/" + c.ItemPublicID + "#c" + strconv.FormatInt(c.ID, 10)),
+			GUID:        c.URI,
 			Description: content,
-			Author:      &feeds.Author{Name: name},
-			Created:     c.PublishedAt.UTC(),
+			Author:      name,
+			Published:   c.PublishedAt.UTC(),
 		})
 	}
-	body, err := feed.ToRss()
+	body, err := feed.RSS()
 	if err != nil {
 		s.serverError(w, r, err)
 		return
