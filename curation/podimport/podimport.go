@@ -982,8 +982,13 @@ func (r *run) transcript(ctx context.Context, ep *Episode, publicID string) (sto
 		}
 		return store.MediaFile{}, false
 	}
+	mimeType, err := library.TranscriptType(body) // the feed's type is a claim: check the file
+	if err != nil {
+		r.warn(ep.Title, "its transcript is "+err.Error())
+		return store.MediaFile{}, false
+	}
 	ext := ".vtt"
-	if ep.Transcript.Type == "application/x-subrip" {
+	if mimeType == library.TranscriptSRT {
 		ext = ".srt"
 	}
 	key := "items/" + publicID + "/transcript" + ext
@@ -992,7 +997,7 @@ func (r *run) transcript(ctx context.Context, ep *Episode, publicID string) (sto
 		r.warn(ep.Title, "its transcript could not be stored: "+err.Error())
 		return store.MediaFile{}, false
 	}
-	return store.MediaFile{Rendition: "transcript", MimeType: ep.Transcript.Type, Size: size, SHA256: sum, StorageKey: key}, true
+	return store.MediaFile{Rendition: "transcript", MimeType: mimeType, Size: size, SHA256: sum, StorageKey: key}, true
 }
 
 // chapters fetches an episode's JSON chapters; "" when it has none or they
@@ -1008,19 +1013,12 @@ func (r *run) chapters(ctx context.Context, ep *Episode) string {
 		}
 		return ""
 	}
-	var doc struct {
-		Chapters []json.RawMessage `json:"chapters"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil || doc.Chapters == nil {
+	doc, err := feeds.ParseChapters(string(body))
+	if err != nil || doc == "" {
 		r.warn(ep.Title, "its chapters are not JSON chapters")
 		return ""
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, body); err != nil {
-		r.warn(ep.Title, "its chapters are not JSON chapters")
-		return ""
-	}
-	return buf.String()
+	return doc
 }
 
 // renditionFor names an enclosure's media file after its type, as
