@@ -3,6 +3,7 @@ module github.com/archipel/archipel
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/go-fed/httpsig v1.1.0
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/feeds v1.2.0
