@@ -22,7 +22,7 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
-var partials = []string{"templates/layout.html", "templates/preview.html"}
+var partials = []string{"templates/layout.html", "templates/preview.html", "templates/moderation.html"}
 
 // view is what every page template receives.
 type view struct {
@@ -51,6 +51,12 @@ var templateFuncs = template.FuncMap{
 	"bytes":      formatBytes,
 	"stateLabel": stateLabel,
 	"plural":     plural,
+	"approval":   approvalButtons,
+}
+
+// approvalButtons is the data of the "approval-buttons" template.
+func approvalButtons(id int64, name, csrfToken, next string) map[string]any {
+	return map[string]any{"ID": id, "Name": name, "CSRFToken": csrfToken, "Next": next}
 }
 
 // plural is "1 follower" or "N followers".
