@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ const fixtures = "testdata/gotosocial" // a byte-exact copy of the shared GoToSo
 
 // gtsServer serves the documents fetched from gts.test (actors and key
 // documents), as GoToSocial did when the fixtures were captured.
-func gtsServer(t *testing.T) (*httptest.Server, *int) {
+func gtsServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	docs := map[string]string{
 		"/users/admin/main-key":    "main-key-admin.json",
@@ -34,9 +35,9 @@ func gtsServer(t *testing.T) (*httptest.Server, *int) {
 		"/users/gts.test/main-key": "main-key-instance.json",
 		"/users/gts.test":          "actor-instance.json",
 	}
-	gets := new(int)
+	gets := new(atomic.Int64)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		*gets++
+		gets.Add(1)
 		name, ok := docs[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -93,7 +94,7 @@ func sendRaw(t *testing.T, addr string, raw []byte) int {
 	return resp.StatusCode
 }
 
-func fixtureHub(t *testing.T, s *store.Store, now time.Time, o hubOptions) (*hub, *int) {
+func fixtureHub(t *testing.T, s *store.Store, now time.Time, o hubOptions) (*hub, *atomic.Int64) {
 	gts, gets := gtsServer(t)
 	o.publicURL = "http://hub.test"
 	o.now = func() time.Time { return now }
@@ -174,15 +175,15 @@ func TestInboxRefusals(t *testing.T) {
 		}
 
 		// A blocked instance is refused before any key fetch.
-		*gets = 0
+		gets.Store(0)
 		if err := s.SetInstancePolicy(context.Background(), "gts.test", store.PolicyBlock); err != nil {
 			t.Fatal(err)
 		}
 		if st := sendRaw(t, h.addr, caps["03-like.http"]); st != http.StatusForbidden {
 			t.Errorf("blocked instance: status %d", st)
 		}
-		if *gets != 0 {
-			t.Errorf("the blocked instance's key was fetched (%d GETs)", *gets)
+		if n := gets.Load(); n != 0 {
+			t.Errorf("the blocked instance's key was fetched (%d GETs)", n)
 		}
 		if n := h.countRows("inbox_activities", ""); n != 0 {
 			t.Errorf("blocked activity stored")
