@@ -160,12 +160,7 @@ func TestVideoChannelFeed(t *testing.T) {
 // JSON chapters.
 func TestEpisodeFeedFields(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
-		h := newMediaHarness(t, s, mediaOptions{federation: true})
-		owner := createUser(t, s, "maya", store.RoleCreator)
-		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
-		item := seedItem(t, s, ch, "Pilot", "", true)
-		b := h.browser()
-		b.login("maya")
+		h, b, ch, item := newPodcastFixture(t, s)
 		edit := "/i/" + item.PublicID + "/edit"
 		r := b.submit(edit, edit, url.Values{"title": {"Pilot"}, "season": {"2"}, "episode": {"abc"}, "chapters": {"0:00 Hello\n0:00 Again"}})
 		wantStatus(t, r, http.StatusUnprocessableEntity)
@@ -216,22 +211,10 @@ func TestEpisodeFeedFields(t *testing.T) {
 // captions; anything else is refused with the reason.
 func TestTranscriptUpload(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
-		h := newMediaHarness(t, s, mediaOptions{federation: true})
-		owner := createUser(t, s, "maya", store.RoleCreator)
-		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
-		item := seedItem(t, s, ch, "Pilot", "", true)
-		b := h.browser()
-		b.login("maya")
+		h, b, _, item := newPodcastFixture(t, s)
 		edit := "/i/" + item.PublicID + "/edit"
 		send := func(name, content string) *response {
-			token := formFields(t, b.get(edit).body, "/i/"+item.PublicID+"/transcript")[csrfField][0]
-			var body bytes.Buffer
-			mw := multipart.NewWriter(&body)
-			_ = mw.WriteField(csrfField, token)
-			fw, _ := mw.CreateFormFile("transcript", name)
-			_, _ = fw.Write([]byte(content))
-			_ = mw.Close()
-			return b.postMultipart("/i/"+item.PublicID+"/transcript", mw.FormDataContentType(), &body)
+			return postFile(t, b, edit, "/i/"+item.PublicID+"/transcript", "transcript", name, []byte(content))
 		}
 		r := send("notes.txt", "just some notes")
 		wantStatus(t, r, http.StatusUnprocessableEntity)
@@ -302,26 +285,14 @@ func TestFeedSettings(t *testing.T) {
 // 1400×1400 PNG becomes the feed's image, served from /media/.
 func TestChannelArtwork(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
-		h := newMediaHarness(t, s, mediaOptions{federation: true})
-		owner := createUser(t, s, "maya", store.RoleCreator)
-		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
-		seedItem(t, s, ch, "Pilot", "", true)
-		b := h.browser()
-		b.login("maya")
+		h, b, _, _ := newPodcastFixture(t, s)
 		send := func(w, hgt int) *response {
 			img := image.NewRGBA(image.Rect(0, 0, w, hgt))
 			var pic bytes.Buffer
 			if err := png.Encode(&pic, img); err != nil {
 				t.Fatal(err)
 			}
-			token := formFields(t, b.get("/c/radio/feed-settings").body, "/c/radio/artwork")[csrfField][0]
-			var body bytes.Buffer
-			mw := multipart.NewWriter(&body)
-			_ = mw.WriteField(csrfField, token)
-			fw, _ := mw.CreateFormFile("artwork", "art.png")
-			_, _ = fw.Write(pic.Bytes())
-			_ = mw.Close()
-			return b.postMultipart("/c/radio/artwork", mw.FormDataContentType(), &body)
+			return postFile(t, b, "/c/radio/feed-settings", "/c/radio/artwork", "artwork", "art.png", pic.Bytes())
 		}
 		r := send(1000, 1000)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
@@ -341,4 +312,31 @@ func TestChannelArtwork(t *testing.T) {
 		}
 		wantStatus(t, h.browser().get("/media/channels/radio/artwork-1.png"), http.StatusNotFound)
 	})
+}
+
+// newPodcastFixture is a federating hub with maya's podcast channel
+// "radio", one published episode, and maya signed in.
+func newPodcastFixture(t *testing.T, s *store.Store) (*mediaHarness, *browser, *store.Channel, *store.Item) {
+	t.Helper()
+	h := newMediaHarness(t, s, mediaOptions{federation: true})
+	owner := createUser(t, s, "maya", store.RoleCreator)
+	ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+	item := seedItem(t, s, ch, "Pilot", "", true)
+	b := h.browser()
+	b.login("maya")
+	return h, b, ch, item
+}
+
+// postFile sends the multipart form of page whose action is action, with
+// data as its file field, the CSRF token first.
+func postFile(t *testing.T, b *browser, page, action, field, filename string, data []byte) *response {
+	t.Helper()
+	token := formFields(t, b.get(page).body, action)[csrfField][0]
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField(csrfField, token)
+	fw, _ := mw.CreateFormFile(field, filename)
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	return b.postMultipart(action, mw.FormDataContentType(), &body)
 }
