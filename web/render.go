@@ -22,7 +22,7 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
-var partials = []string{"templates/layout.html", "templates/preview.html", "templates/moderation.html"}
+var partials = []string{"templates/layout.html", "templates/preview.html", "templates/comment_parts.html"}
 
 // view is what every page template receives.
 type view struct {
