@@ -7,7 +7,7 @@ PG_TEST_DB ?= archipel_test
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: run build test bench lint clean
+.PHONY: run build test bench lint clean assets
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/archipel
@@ -67,6 +67,15 @@ bench:
 	                            else printf "%-34s %7.0f /s %10s %8s\n", "  warm (nginx not installed)", val("warm-req/s"), "", "" }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
+
+# The player's WebTorrent, vendored from npm into the embedded assets
+# (web/player/package-lock.json pins it; nothing loads from a CDN). CI runs
+# this and checks that the committed files are what npm gives.
+WT_DIST := web/player/node_modules/webtorrent/dist
+assets:
+	cd web/player && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	sed '/^\/\/# sourceMappingURL=/d' $(WT_DIST)/webtorrent.min.js > web/static/vendor/webtorrent.min.js
+	sed '/^\/\/# sourceMappingURL=/d' $(WT_DIST)/sw.min.js > web/static/vendor/webtorrent-sw.min.js
 
 lint:
 	$(GO) vet ./...

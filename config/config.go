@@ -52,6 +52,17 @@ type Config struct {
 	FederationWorkers      int
 	FeedItems              int
 	WebSubHub              string
+
+	P2P        bool        // tracker, seeder and P2P player
+	BTPort     int         // BitTorrent TCP port of the seeder; 0: any free port
+	SeedMax    int         // torrents seeded at once; 0: none
+	ICEServers []ICEServer // given to WebRTC, on the hub and in players
+}
+
+// ICEServer is a STUN or TURN server, from --ice-servers.
+type ICEServer struct {
+	URL                  string // stun:HOST:PORT or turn:HOST:PORT
+	Username, Credential string // TURN only
 }
 
 // Option is one row of the table.
@@ -225,6 +236,39 @@ var Options = []Option{
 				return errors.New("not an http(s) URL")
 			}
 			c.WebSubHub = v
+			return nil
+		}},
+	{Name: "p2p", Default: "true", Accepts: "true or false", Usage: "share media peer to peer: the WebTorrent tracker, the hub seeding its torrents, and the P2P player",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.P2P = b
+			return err
+		}},
+	{Name: "bt-port", Default: "6881", Accepts: "a port from 0 to 65535 (0: any free port)", Usage: "TCP port where BitTorrent clients reach the hub's seeder",
+		set: func(c *Config, v string) error { return intIn(&c.BTPort, v, 0, 65535) }},
+	{Name: "seed-max", Default: "100", Accepts: "an integer from 0 to 10000", Usage: "torrents the hub seeds at once, the most recently published first (others are served by their web seed)",
+		set: func(c *Config, v string) error { return intIn(&c.SeedMax, v, 0, 10000) }},
+	{Name: "ice-servers", Default: "", Accepts: "comma-separated stun: and turn: URLs (turn:USER:PASSWORD@HOST:PORT), or empty", Usage: "STUN and TURN servers for the hub's WebRTC peer and players (empty: none, for a hub with a public address)",
+		set: func(c *Config, v string) error {
+			c.ICEServers = nil
+			for _, u := range strings.Split(v, ",") {
+				u = strings.TrimSpace(u)
+				if u == "" {
+					continue
+				}
+				scheme, rest, _ := strings.Cut(u, ":")
+				if scheme != "stun" && scheme != "turn" && scheme != "turns" {
+					return errors.New("not a stun: or turn: URL")
+				}
+				s := ICEServer{URL: u}
+				if cred, host, ok := strings.Cut(rest, "@"); ok && scheme != "stun" {
+					user, pass, _ := strings.Cut(cred, ":")
+					s.URL = scheme + ":" + host
+					s.Username, _ = url.PathUnescape(user)
+					s.Credential, _ = url.PathUnescape(pass)
+				}
+				c.ICEServers = append(c.ICEServers, s)
+			}
 			return nil
 		}},
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/markup"
 	"github.com/archipel/archipel/media/library"
+	"github.com/archipel/archipel/media/torrent"
 	"github.com/archipel/archipel/store"
 )
 
@@ -174,7 +175,10 @@ func (f *Feeds) item(ctx context.Context, ch *store.Channel, it *store.Item) (*f
 	for _, r := range all {
 		alt := feeds.Alternate{Type: r.MimeType, Length: r.Size, Bitrate: r.Bitrate, Height: r.Height, Title: r.Name,
 			Default: r.URL == best.URL, Sources: []feeds.Source{{URI: r.URL}}}
-		// Torrent and magnet sources join here when the item has them (P2P issue).
+		if r.Torrent != nil {
+			alt.Sources = append(alt.Sources, feeds.Source{URI: r.Torrent.Torrent, ContentType: torrent.MimeType},
+				feeds.Source{URI: r.Torrent.Magnet})
+		}
 		item.Alternates = append(item.Alternates, alt)
 		if it.Kind == store.ItemVideo && r.Height > 0 {
 			item.Media = append(item.Media, feeds.MediaContent{URL: r.URL, Type: r.MimeType, Medium: "video", FileSize: r.Size,

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/archipel/archipel/federation/ap"
+	"github.com/archipel/archipel/media/library"
+	"github.com/archipel/archipel/media/torrent"
 	"github.com/archipel/archipel/store"
 )
 
@@ -198,8 +200,7 @@ func (s *Service) ItemObject(ctx context.Context, item *store.Item) (*ap.Object,
 				o.AspectRatio = float64(int(float64(r.Width)/float64(r.Height)*10000)) / 10000
 			}
 		}
-		// The P2P issue adds, per file, a torrent (application/x-bittorrent)
-		// and a magnet link here, and the tracker's websocket link.
+		o.URL = append(o.URL, torrentLinks(sources)...)
 	} else {
 		o.Type = "Audio"
 		o.URL = append(o.URL, page)
@@ -208,6 +209,7 @@ func (s *Service) ItemObject(ctx context.Context, item *store.Item) (*ap.Object,
 			o.Attachment = append(o.Attachment, ap.Attachment{Type: "Document", MediaType: r.MimeType,
 				URL: r.URL, Name: item.Title, Size: r.Size})
 		}
+		o.URL = append(o.URL, torrentLinks(sources)...)
 		if len(o.Attachment) > 1 {
 			o.Attachment = o.Attachment[:1] // one playable file: the best rendition
 		}
@@ -228,4 +230,25 @@ func mimeOfURL(u string) string {
 		return "image/webp"
 	}
 	return ""
+}
+
+// torrentLinks are PeerTube's P2P links of an object's files: per file a
+// .torrent and a magnet link (with the file's height), then the tracker's
+// WebSocket once.
+func torrentLinks(files []library.RenditionView) []ap.Link {
+	var links []ap.Link
+	tracker := ""
+	for _, r := range files {
+		if r.Torrent == nil {
+			continue
+		}
+		links = append(links,
+			ap.Link{Type: "Link", MediaType: torrent.MimeType, Href: r.Torrent.Torrent, Height: r.Height, Width: r.Width, FPS: r.FPS},
+			ap.Link{Type: "Link", MediaType: torrent.MagnetMimeType, Href: r.Torrent.Magnet, Height: r.Height, Width: r.Width, FPS: r.FPS})
+		tracker = r.Torrent.Tracker
+	}
+	if tracker != "" {
+		links = append(links, ap.Link{Type: "Link", Name: "tracker-websocket", Rel: []string{"tracker", "websocket"}, Href: tracker})
+	}
+	return links
 }

@@ -67,6 +67,9 @@ type MediaFile struct {
 	FPS        int
 	Bitrate    int64
 	CreatedAt  time.Time
+	// Torrent, when set on a file being recorded, is recorded with it
+	// (InfoHash, PieceLength and Info). Never filled when reading.
+	Torrent *Torrent
 }
 
 const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title, COALESCE(c.owner_id, 0),
@@ -315,10 +318,20 @@ func (tx *Tx) AddMediaFile(ctx context.Context, itemID int64, f MediaFile) error
 }
 
 func (tx *Tx) insertMediaFile(ctx context.Context, itemID int64, f MediaFile, now time.Time) error {
-	_, err := tx.q.ExecContext(ctx, `INSERT INTO media_files (item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url,
+	const insert = `INSERT INTO media_files (item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url,
 			width, height, fps, bitrate, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		itemID, f.Rendition, f.MimeType, f.Size, f.SHA256, f.StorageKey, f.RemoteURL, f.Width, f.Height, f.FPS, f.Bitrate, now)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	args := []any{itemID, f.Rendition, f.MimeType, f.Size, f.SHA256, f.StorageKey, f.RemoteURL, f.Width, f.Height, f.FPS, f.Bitrate, now}
+	if f.Torrent == nil {
+		_, err := tx.q.ExecContext(ctx, insert, args...)
+		return err
+	}
+	var id int64
+	if err := tx.q.QueryRowContext(ctx, insert+` RETURNING id`, args...).Scan(&id); err != nil {
+		return err
+	}
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO torrents (media_file_id, item_id, info_hash, piece_length, info, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, id, itemID, f.Torrent.InfoHash, f.Torrent.PieceLength, f.Torrent.Info, now)
 	return err
 }
 

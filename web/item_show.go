@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/media/library"
@@ -32,12 +33,29 @@ type itemPage struct {
 	CommentsFeed string
 	// ChannelFeed is the podcast (RSS) feed of a local item's channel.
 	ChannelFeed string
+	// P2P, when set, makes the player share the best source over
+	// WebTorrent (static/player.js).
+	P2P *playerP2P
+	// Torrents are the .torrent and magnet links of the downloads.
+	Torrents []download
+}
+
+// playerP2P is what static/player.js needs to play a file over WebTorrent.
+type playerP2P struct {
+	Torrent    string // the .torrent without its web seed: the player adds it when peers lack
+	WebSeed    string
+	ServerPeer string // hex of the hub seeder's peer-id prefix
+	ICE        string // JSON array of RTCIceServer
+	Lib        string // the WebTorrent module
+	Worker     string // WebTorrent's service worker
+	Script     string // static/player.js
 }
 
 // download is a link to one of an item's files.
 type download struct {
 	Label string
 	library.RenditionView
+	Magnet template.URL // the magnet link (html/template would refuse its scheme), when it has a torrent
 }
 
 // handleItem shows an item: its player once transcoded, its progress while
@@ -122,6 +140,15 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 	}
 	if v.Source != nil {
 		page.Downloads = append(page.Downloads, download{Label: "Original upload", RenditionView: *v.Source})
+	}
+	for _, d := range page.Downloads {
+		if d.Torrent != nil && strings.HasPrefix(d.Torrent.Magnet, "magnet:?") {
+			d.Magnet = template.URL(d.Torrent.Magnet) // made by torrent.Magnet, its parts query-escaped
+			page.Torrents = append(page.Torrents, d)
+		}
+	}
+	if s.p2p && item.State == store.StatePublished && len(sources) > 0 && sources[0].Torrent != nil {
+		page.P2P = s.playerP2P(sources[0])
 	}
 	s.render(w, r, status, "item", item.Title, page)
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ import (
 	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/media"
 	"github.com/archipel/archipel/media/library"
+	"github.com/archipel/archipel/media/seed"
+	"github.com/archipel/archipel/media/tracker"
 	"github.com/archipel/archipel/store"
 	"github.com/archipel/archipel/transcode"
 )
@@ -87,6 +90,9 @@ type mediaHarness struct {
 	storage *media.LocalStorage
 	uploads *media.Uploads
 	fed     *federation.Service // with mediaOptions.federation
+	seeder  *seed.Seeder        // with mediaOptions.p2p
+	// webSeedDown makes /media/ answer 503, as a web seed that is down.
+	webSeedDown atomic.Bool
 }
 
 type mediaOptions struct {
@@ -99,6 +105,9 @@ type mediaOptions struct {
 	// imports gives the hub a podcast importer (allowed to reach loopback)
 	// whose jobs the runner works.
 	imports bool
+	// p2p gives the hub its WebTorrent tracker, a seeder on loopback
+	// (reconciled by the test, not by a loop) and the P2P player.
+	p2p bool
 }
 
 func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
@@ -170,14 +179,35 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 
 	uploads := &media.Uploads{Dir: t.TempDir(), BasePath: "/api/uploads/", MaxSize: testMaxUpload, Expiry: time.Hour, Logger: d.Logger}
 	d.Library, d.Uploads, d.FeedItems = lib, uploads, opt.feedItems
+	mh := &mediaHarness{harness: h, lib: lib, storage: storage, uploads: uploads, fed: fed}
+	if opt.p2p {
+		known := &library.KnownTorrents{Store: s, TTL: time.Millisecond}
+		tr, err := tracker.New(tracker.Config{Known: known.Known, Logger: d.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tr.Close() })
+		d.Tracker, d.P2P = tr, true
+		if mh.seeder, err = seed.New(seed.Config{Store: s, Storage: storage, PublicURL: d.PublicURL,
+			ListenHost: "127.0.0.1", Logger: d.Logger}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(mh.seeder.Close)
+	}
 	handler, err := New(ctx, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.srv.Config.Handler = handler
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mh.webSeedDown.Load() && strings.HasPrefix(r.URL.Path, "/media/") {
+			http.Error(w, "web seed down", http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
-	return &mediaHarness{harness: h, lib: lib, storage: storage, uploads: uploads, fed: fed}
+	return mh
 }
 
 // seedItem creates an item of c as transcoding would leave it, without

@@ -15,7 +15,8 @@ var staticFS embed.FS
 
 // fingerprinted are the static files that pages link with a content hash,
 // so that browsers may cache them for good.
-var fingerprinted = []string{"static/style.css", "static/upload.js", "static/copy.js"}
+var fingerprinted = []string{"static/style.css", "static/upload.js", "static/copy.js", "static/player.js",
+	"static/vendor/webtorrent.min.js"}
 
 // loadStatic fingerprints the style sheet and the scripts.
 func (s *server) loadStatic() error {
@@ -47,6 +48,13 @@ func (s *server) handleStatic(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+	}
+	if name == "static/vendor/webtorrent-sw.min.js" {
+		// WebTorrent's service worker must control the item pages, so its
+		// scope is the whole site (it answers only /webtorrent/ URLs).
+		// Not fingerprinted: browsers check it for updates themselves.
+		w.Header().Set("Service-Worker-Allowed", "/")
+		w.Header().Set("Cache-Control", "no-cache")
 	}
 	http.ServeFileFS(w, r, staticFS, name)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/config"
 	"github.com/archipel/archipel/curation"
 	"github.com/archipel/archipel/curation/podimport"
 	"github.com/archipel/archipel/federation"
@@ -65,6 +66,15 @@ type Deps struct {
 	// Importer imports podcasts from their feeds (/import, with Library);
 	// nil: no import pages.
 	Importer *podimport.Importer
+	// Tracker is the WebTorrent tracker, served at /tracker/socket; nil:
+	// none (the .torrent files still announce it).
+	Tracker http.Handler
+	// P2P turns on the peer-to-peer player (WebTorrent, with the web seed
+	// as fallback) on item pages; off, pages play plain HTTP.
+	P2P bool
+	// ICEServers are the STUN and TURN servers given to players' WebRTC;
+	// none by default.
+	ICEServers []config.ICEServer
 }
 
 // server holds the dependencies and the parsed templates; one per New.
@@ -83,6 +93,9 @@ type server struct {
 	feeds      *curation.Feeds     // nil without a library
 	feedCache  feedCache
 	importer   *podimport.Importer // nil: no import pages
+	tracker    http.Handler        // nil: no /tracker/socket
+	p2p        bool                // the player shares over WebTorrent
+	iceJSON    string              // the players' RTCIceServer list
 
 	secure        bool   // cookies get the Secure attribute
 	csrfSecret    []byte // HMAC key binding CSRF tokens to their cookie
@@ -137,6 +150,9 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		markup:     markup.New(),
 		federation: d.Federation,
 		importer:   d.Importer,
+		tracker:    d.Tracker,
+		p2p:        d.P2P,
+		iceJSON:    iceServersJSON(d.ICEServers),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -186,6 +202,9 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.mux = mux
 	s.route("GET /{$}", s.handleHome)
+	if s.tracker != nil {
+		s.route("GET /tracker/socket", s.serveTracker)
+	}
 	s.route("GET /login", s.handleLoginForm)
 	s.route("POST /login", s.handleLogin)
 	s.route("POST /logout", s.handleLogout)
@@ -220,6 +239,7 @@ func (s *server) routes() http.Handler {
 		s.route("POST /i/{id}/retry", s.handleItemRetry)
 		s.route("POST /i/{id}/delete", s.handleItemDelete)
 		s.route("GET /media/{key...}", s.handleMedia)
+		s.route("GET /torrents/{file}", s.handleTorrent)
 
 		tus := s.serveUploads(s.uploads.Handler())
 		s.apiRoute(uploadsPath, tus)

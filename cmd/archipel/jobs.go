@@ -129,6 +129,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &accounts.SessionCleanupWorker{Store: h.store})
 	river.AddWorker(w, &library.TranscodeWorker{Library: h.library})
 	river.AddWorker(w, &library.SweepUploadsWorker{Uploads: h.uploads})
+	river.AddWorker(w, &library.TorrentSweepWorker{Library: h.library})
 	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
 	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
 	river.AddWorker(w, &federation.BackfillWorker{Service: h.federation})
@@ -143,6 +144,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	return w, []*river.PeriodicJob{
 		hourly(accounts.SessionCleanupArgs{}),
 		hourly(library.SweepUploadsArgs{}),
+		hourly(library.TorrentSweepArgs{}),
 	}
 }
 

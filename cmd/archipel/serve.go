@@ -65,6 +65,11 @@ func serve(ctx context.Context, e *env) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
 	)
+	p2p, err := e.startP2P(ctx, h)
+	if err != nil {
+		return err
+	}
+	defer p2p.close()
 	handler, err := web.New(ctx, web.Deps{
 		Store:      s,
 		Accounts:   &accounts.Service{Store: s},
@@ -78,6 +83,9 @@ func serve(ctx context.Context, e *env) error {
 		Importer:   h.importer,
 		Uploads:    h.uploads,
 		Federation: h.federation,
+		Tracker:    p2p.handler(),
+		P2P:        e.cfg.P2P,
+		ICEServers: e.cfg.ICEServers,
 	})
 	if err != nil {
 		return err

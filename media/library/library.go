@@ -402,7 +402,16 @@ func (w *TranscodeWorker) Work(ctx context.Context, job *river.Job[TranscodeArgs
 			return err
 		}
 		keys = append(keys, key)
-		stored = append(stored, store.MediaFile{Rendition: o.Name, MimeType: o.MimeType, Size: size, SHA256: sum,
+		var tor *store.Torrent
+		if wantsTorrent(o.Name, o.MimeType) {
+			// Hashed from the stored copy, so that the infohash is
+			// recorded with the file (and in the Create sent on publish).
+			if tor, err = l.hashStored(ctx, &store.MediaFile{StorageKey: key, Size: size}); err != nil {
+				l.deleteKeys(keys)
+				return err
+			}
+		}
+		stored = append(stored, store.MediaFile{Torrent: tor, Rendition: o.Name, MimeType: o.MimeType, Size: size, SHA256: sum,
 			StorageKey: key, Width: o.Width, Height: o.Height, FPS: o.FPS, Bitrate: o.Bitrate})
 	}
 	var published func(tx *store.Tx) error

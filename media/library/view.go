@@ -19,6 +19,8 @@ type RenditionView struct {
 	Height   int    `json:"height,omitempty"`
 	FPS      int    `json:"fps,omitempty"`
 	Bitrate  int64  `json:"bitrate,omitempty"`
+	// Torrent holds the rendition's torrent links, once it has one.
+	Torrent *TorrentURLs `json:"torrent,omitempty"`
 }
 
 // ItemView is an item with its renditions.
@@ -64,6 +66,14 @@ func (l *Library) View(ctx context.Context, item *store.Item, withSource bool) (
 	if item.State == store.StateFailed {
 		v.Error = item.ErrorTail
 	}
+	torrents, err := l.Store.ItemTorrents(ctx, item.ID)
+	if err != nil {
+		return nil, err
+	}
+	byFile := make(map[int64]*store.Torrent, len(torrents))
+	for _, t := range torrents {
+		byFile[t.MediaFileID] = t
+	}
 	for _, f := range files {
 		u := l.MediaURL(f.StorageKey)
 		if f.StorageKey == "" && f.RemoteURL != "" {
@@ -71,6 +81,11 @@ func (l *Library) View(ctx context.Context, item *store.Item, withSource bool) (
 		}
 		rv := RenditionView{Name: f.Rendition, MimeType: f.MimeType, URL: u, Size: f.Size,
 			SHA256: f.SHA256, Width: f.Width, Height: f.Height, FPS: f.FPS, Bitrate: f.Bitrate}
+		if t := byFile[f.ID]; t != nil && f.StorageKey != "" {
+			if rv.Torrent, err = l.TorrentURLs(t, f.StorageKey); err != nil {
+				return nil, err
+			}
+		}
 		if f.Rendition == "source" {
 			if withSource {
 				v.Source = &rv

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/store/storetest"
+)
+
+// longSample is an 8-second 320×240 H.264/AAC MP4 made by ffmpeg: long
+// enough to play past one second and seek, and cut into several pieces.
+func longSample(t *testing.T) []byte {
+	t.Helper()
+	sampleVideo(t) // checks ffmpeg is there
+	out := filepath.Join(t.TempDir(), "long.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+		"-t", "8", "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", "-movflags", "+faststart", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// publishP2P uploads longSample to a new channel of h and waits until it
+// is published; it returns the item's view (with its torrents).
+func publishP2P(t *testing.T, h *mediaHarness, s *store.Store) *itemJSON {
+	t.Helper()
+	alice := createUser(t, s, "alice", store.RoleCreator)
+	createChannel(t, s, alice, "clips", store.KindVideo)
+	auth := bearer(apiToken(t, s, alice))
+	cli := h.browser()
+	r := cli.tusUpload(auth, longSample(t), 256<<10, map[string]string{
+		"channel": "clips", "title": "Shared clip", "publish": "1", "filename": "clip.mp4"})
+	wantStatus(t, r, http.StatusOK)
+	v := cli.waitItem(auth, decodeItem(t, r).ID)
+	if v.State != store.StatePublished || len(v.Renditions) == 0 || v.Renditions[0].Torrent == nil {
+		t.Fatalf("published item = %+v; logs:\n%s", v, h.logs.String())
+	}
+	return v
+}
+
+// TestP2PPlayerInChromium plays a video in headless Chromium over
+// WebTorrent:
+//  1. with the web seed down (503), tab A gets every byte from the hub's
+//     WebRTC peer, plays past one second without error, and seeks;
+//  2. with the hub's seeder stopped too, tab B, in a fresh browser
+//     context, gets every byte from tab A.
+func TestP2PPlayerInChromium(t *testing.T) {
+	chromiumPath(t)
+	s := storetest.Open(t, store.SQLite) // the browser's side does not depend on the engine
+	h := newMediaHarness(t, s, mediaOptions{p2p: true})
+	v := publishP2P(t, h, s)
+	best := v.Renditions[0]
+	ctx := context.Background()
+	if err := h.seeder.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.seeder.Seeding(); n < 1 {
+		t.Fatalf("seeding %d torrents", n)
+	}
+	h.webSeedDown.Store(true)
+	if r := h.browser().get("/media/" + h.mediaPath(t, best.URL)); r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("web seed: %d, want 503", r.StatusCode)
+	}
+
+	browser := newChromium(t)
+	page := h.srv.URL + "/i/" + v.ID
+
+	// 1. Tab A: everything from the hub's WebRTC peer.
+	a := browser.newTab()
+	a.run(20*time.Second, chromedp.Navigate(page))
+	a.waitFor("tab A downloads the whole file", `document.querySelector(".player").dataset.done === "true"`, 60*time.Second)
+	length := a.int64Of(`document.querySelector(".player").dataset.length`)
+	server := a.int64Of(`document.querySelector(".player").dataset.bytesServer`)
+	webseed := a.int64Of(`document.querySelector(".player").dataset.bytesWebseed`)
+	peers := a.int64Of(`document.querySelector(".player").dataset.bytesPeers`)
+	t.Logf("tab A: %d bytes: %d from the hub's peer, %d web seed, %d other peers", length, server, webseed, peers)
+	if length != best.Size || server < length || webseed != 0 || peers != 0 {
+		t.Fatalf("tab A got %d from the hub's peer, %d from the web seed, %d from peers; file is %d (rendition %d)",
+			server, webseed, peers, length, best.Size)
+	}
+	stats := evalJS[string](a, `document.querySelector(".p2p-stats").textContent`)
+	if want := "from server · 0 B from peers · 1 peer"; !strings.Contains(stats, want) {
+		t.Errorf("stats panel %q, want it to contain %q", stats, want)
+	}
+
+	// 3. Playback past one second, then a seek.
+	evalJS[bool](a, `document.querySelector("video").play().then(() => true)`)
+	a.waitFor("playback passes one second", `document.querySelector("video").currentTime > 1`, 30*time.Second)
+	evalJS[bool](a, `new Promise(resolve => { const v = document.querySelector("video");
+		v.addEventListener("seeked", () => resolve(true), {once: true}); v.currentTime = 5; })`)
+	a.waitFor("playback goes on after the seek", `document.querySelector("video").currentTime > 5.3`, 30*time.Second)
+	mediaErr := evalJS[string](a, `String(document.querySelector("video").error && document.querySelector("video").error.message || "")`)
+	if mediaErr != "" {
+		t.Fatalf("video error: %s", mediaErr)
+	}
+	src := evalJS[string](a, `document.querySelector("video").currentSrc`)
+	if !strings.Contains(src, "/webtorrent/") {
+		t.Fatalf("the video plays %q, not the WebTorrent stream", src)
+	}
+
+	// 2. Tab B, in a fresh browser context: the hub stops uploading, the
+	// web seed is still down, so every byte comes from tab A.
+	h.seeder.Close()
+	b := browser.newTab()
+	b.run(20*time.Second, chromedp.Navigate(page))
+	b.waitFor("tab B downloads the whole file", `document.querySelector(".player").dataset.done === "true"`, 60*time.Second)
+	server = b.int64Of(`document.querySelector(".player").dataset.bytesServer`)
+	webseed = b.int64Of(`document.querySelector(".player").dataset.bytesWebseed`)
+	peers = b.int64Of(`document.querySelector(".player").dataset.bytesPeers`)
+	t.Logf("tab B: %d from tab A, %d from the hub's peer, %d web seed", peers, server, webseed)
+	if peers < length || server != 0 || webseed != 0 {
+		t.Fatalf("tab B got %d from peers, %d from the hub's peer, %d from the web seed; file is %d", peers, server, webseed, length)
+	}
+	for _, tb := range []*tab{a, b} {
+		if errs := tb.consoleErrors(); len(errs) > 0 {
+			t.Errorf("console errors: %q", errs)
+		}
+	}
+}
