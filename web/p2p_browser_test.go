@@ -54,7 +54,8 @@ func publishP2P(t *testing.T, h *mediaHarness, s *store.Store) *itemJSON {
 }
 
 // TestP2PPlayerInChromium plays a video in headless Chromium over
-// WebTorrent:
+// WebTorrent. First the switch: turned off, the page plays the HTTP source
+// and remembers the choice across reloads. Then:
 //  1. with the web seed down (503), tab A gets every byte from the hub's
 //     WebRTC peer, plays past one second without error, and seeks;
 //  2. with the hub's seeder stopped too, tab B, in a fresh browser
@@ -72,13 +73,35 @@ func TestP2PPlayerInChromium(t *testing.T) {
 	if n := h.seeder.Seeding(); n < 1 {
 		t.Fatalf("seeding %d torrents", n)
 	}
-	h.webSeedDown.Store(true)
-	if r := h.browser().get("/media/" + h.mediaPath(t, best.URL)); r.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("web seed: %d, want 503", r.StatusCode)
-	}
-
 	browser := newChromium(t)
 	page := h.srv.URL + "/i/" + v.ID
+
+	// The switch: off plays the HTTP sources and is remembered.
+	c := browser.newTab()
+	c.run(20*time.Second, chromedp.Navigate(page))
+	c.waitFor("P2P starts", `document.querySelector(".player").dataset.p2pState === "on"`, 30*time.Second)
+	c.run(10*time.Second, chromedp.Click(".p2p-switch"))
+	c.waitFor("P2P turns off", `document.querySelector(".player").dataset.p2pState === "off"`, 10*time.Second)
+	evalJS[bool](c, `document.querySelector("video").play().then(() => true)`)
+	c.waitFor("HTTP playback", `document.querySelector("video").currentTime > 0.5`, 30*time.Second)
+	if src := evalJS[string](c, `document.querySelector("video").currentSrc`); src != best.URL {
+		t.Fatalf("with P2P off the video plays %q, want %q", src, best.URL)
+	}
+	c.run(20*time.Second, chromedp.Reload())
+	c.waitFor("the choice is remembered", `document.querySelector(".player").dataset.p2pState === "off" && document.querySelector(".p2p-switch").checked === false`, 10*time.Second)
+	if text := evalJS[string](c, `document.querySelector(".p2p-stats").textContent`); !strings.Contains(text, "Peer to peer is off") {
+		t.Fatalf("stats with P2P off: %q", text)
+	}
+	c.run(10*time.Second, chromedp.Click(".p2p-switch"))
+	c.waitFor("P2P turns back on", `document.querySelector(".player").dataset.p2pState === "on"`, 30*time.Second)
+	c.waitFor("tab C downloads the file", `document.querySelector(".player").dataset.done === "true"`, 60*time.Second)
+	// Tab C leaves: the next viewers have only the hub (or each other).
+	c.run(10*time.Second, chromedp.Navigate("about:blank"))
+
+	h.webSeedDown.Store(true)
+	if r := h.browser().get(h.mediaPath(t, best.URL)); r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("web seed: %d, want 503", r.StatusCode)
+	}
 
 	// 1. Tab A: everything from the hub's WebRTC peer.
 	a := browser.newTab()
@@ -126,7 +149,7 @@ func TestP2PPlayerInChromium(t *testing.T) {
 	if peers < length || server != 0 || webseed != 0 {
 		t.Fatalf("tab B got %d from peers, %d from the hub's peer, %d from the web seed; file is %d", peers, server, webseed, length)
 	}
-	for _, tb := range []*tab{a, b} {
+	for _, tb := range []*tab{a, b, c} {
 		if errs := tb.consoleErrors(); len(errs) > 0 {
 			t.Errorf("console errors: %q", errs)
 		}

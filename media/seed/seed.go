@@ -397,3 +397,6 @@ func (l levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
 func (l levelFloor) WithGroup(n string) slog.Handler {
 	return levelFloor{l.Handler.WithGroup(n), l.min}
 }
+
+// Addrs are where the seeder accepts BitTorrent TCP peers.
+func (s *Seeder) Addrs() []net.Addr { return s.cl.ListenAddrs() }
