@@ -56,6 +56,7 @@ type Config struct {
 	P2P        bool        // tracker, seeder and P2P player
 	BTPort     int         // BitTorrent TCP port of the seeder; 0: any free port
 	SeedMax    int         // torrents seeded at once; 0: none
+	SeedWebRTC int         // of those, announced to browsers over WebRTC too
 	ICEServers []ICEServer // given to WebRTC, on the hub and in players
 }
 
@@ -246,8 +247,10 @@ var Options = []Option{
 		}},
 	{Name: "bt-port", Default: "6881", Accepts: "a port from 0 to 65535 (0: any free port)", Usage: "TCP port where BitTorrent clients reach the hub's seeder",
 		set: func(c *Config, v string) error { return intIn(&c.BTPort, v, 0, 65535) }},
-	{Name: "seed-max", Default: "100", Accepts: "an integer from 0 to 10000", Usage: "torrents the hub seeds at once, the most recently published first (others are served by their web seed)",
-		set: func(c *Config, v string) error { return intIn(&c.SeedMax, v, 0, 10000) }},
+	{Name: "seed-max", Default: "1000", Accepts: "an integer from 0 to 100000", Usage: "torrents the hub seeds over BitTorrent, the most recently published first (every file keeps its web seed)",
+		set: func(c *Config, v string) error { return intIn(&c.SeedMax, v, 0, 100000) }},
+	{Name: "seed-webrtc-max", Default: "100", Accepts: "an integer from 0 to 10000", Usage: "of those, how many the hub also seeds to browsers over WebRTC (each costs about 150 KB and 7 sockets)",
+		set: func(c *Config, v string) error { return intIn(&c.SeedWebRTC, v, 0, 10000) }},
 	{Name: "ice-servers", Default: "", Accepts: "comma-separated stun: and turn: URLs (turn:USER:PASSWORD@HOST:PORT), or empty", Usage: "STUN and TURN servers for the hub's WebRTC peer and players (empty: none, for a hub with a public address)",
 		set: func(c *Config, v string) error {
 			c.ICEServers = nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"net/http"
 
 	"github.com/pion/webrtc/v4"
@@ -40,12 +42,18 @@ func (e *env) startP2P(ctx context.Context, h *services) (*p2p, error) {
 	}
 	s, err := seed.New(seed.Config{
 		Store: h.store, Storage: h.library.Storage, PublicURL: e.cfg.PublicURL,
-		ListenPort: e.cfg.BTPort, ICEServers: iceServers(e.cfg.ICEServers), MaxTorrents: e.cfg.SeedMax,
+		ListenPort: e.cfg.BTPort, ICEServers: iceServers(e.cfg.ICEServers),
+		MaxTorrents: e.cfg.SeedMax, WebRTCTorrents: webRTCTorrents(e.cfg.SeedWebRTC),
 		Logger: e.logger(), Registerer: h.registry,
 	})
 	if err != nil {
 		t.Close()
 		return nil, err
+	}
+	if e.cfg.BTPort != 0 {
+		// Magnet links name the seeder, so that BitTorrent clients find
+		// it without DHT or a TCP tracker.
+		h.library.BTPeer = net.JoinHostPort(e.cfg.PublicURL.Hostname(), strconv.Itoa(e.cfg.BTPort))
 	}
 	p.seeder = s
 	if list, ok := h.library.Events.(library.EventsList); ok {
@@ -85,4 +93,13 @@ func iceServers(list []config.ICEServer) []webrtc.ICEServer {
 		out = append(out, webrtc.ICEServer{URLs: []string{s.URL}, Username: s.Username, Credential: s.Credential})
 	}
 	return out
+}
+
+// webRTCTorrents is --seed-webrtc-max for seed.Config, where 0 means the
+// default and a negative number none.
+func webRTCTorrents(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

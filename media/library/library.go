@@ -32,7 +32,10 @@ type Library struct {
 	Limits     transcode.Limits
 	WorkDir    string // scratch space for transcoding, emptied per attempt
 	PublicURL  *url.URL
-	Logger     *slog.Logger
+	// BTPeer is where BitTorrent clients reach the hub's seeder
+	// (host:port), named in magnet links; "": not seeding over TCP.
+	BTPeer string
+	Logger *slog.Logger
 	// Events is told, inside the transaction that changes an item, that it
 	// was published, edited or is being deleted (federation queues its
 	// Create, Update and Delete there). Nil: nobody is told.

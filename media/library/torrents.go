@@ -84,7 +84,7 @@ func (l *Library) TorrentURLs(t *store.Torrent, key string) (*TorrentURLs, error
 	}
 	u := &TorrentURLs{InfoHash: t.InfoHash, Torrent: torrent.FileURL(l.PublicURL, t.InfoHash),
 		Tracker: torrent.TrackerURL(l.PublicURL), WebSeed: l.MediaURL(key)}
-	u.Magnet = torrent.Magnet(info, u.Tracker, u.WebSeed, u.Torrent)
+	u.Magnet = torrent.Magnet(info, u.Tracker, u.WebSeed, u.Torrent, l.BTPeer)
 	return u, nil
 }
 

@@ -7,9 +7,11 @@
 // the torrent was hashed from the very file (keys never change content).
 //
 // Each torrent announced to a WebSocket tracker keeps one WebRTC offer
-// pending, with its sockets and goroutines, so the seeder keeps only the
-// most recently published MaxTorrents; older items are still served by
-// their web seed.
+// pending, with about seven sockets and fifteen goroutines (measured by
+// BenchmarkSeedCost), so only the WebRTCTorrents most recently published
+// are announced there; the next ones, up to MaxTorrents, are seeded over
+// TCP only (to BitTorrent clients that have their magnet link, which
+// names the hub as a peer), and every file keeps its web seed.
 package seed
 
 import (
@@ -54,8 +56,12 @@ type Config struct {
 	// none (host candidates only), which suits a server with a public
 	// address. Behind NAT, configure a STUN server.
 	ICEServers []webrtc.ICEServer
-	// MaxTorrents bounds how many torrents are seeded; default 100.
+	// MaxTorrents bounds how many torrents are seeded; default 1000.
 	MaxTorrents int
+	// WebRTCTorrents bounds how many of them, the most recent, are
+	// announced to the WebSocket tracker for browsers; default 100,
+	// negative: none.
+	WebRTCTorrents int
 	// NoUpload keeps the client connected but uploading nothing.
 	NoUpload bool
 	// Interval is how often the seeded set is compared with the
@@ -77,9 +83,10 @@ type Seeder struct {
 }
 
 type seeded struct {
-	t    *torrent.Torrent
-	key  string
-	size int64
+	t      *torrent.Torrent
+	key    string
+	size   int64
+	webRTC bool // announced to the WebSocket tracker
 }
 
 // New starts the BitTorrent client; Run keeps its torrents in step with
@@ -89,7 +96,10 @@ func New(cfg Config) (*Seeder, error) {
 		return nil, errors.New("seed: Store, Storage and PublicURL are required")
 	}
 	if cfg.MaxTorrents <= 0 {
-		cfg.MaxTorrents = 100
+		cfg.MaxTorrents = 1000
+	}
+	if cfg.WebRTCTorrents == 0 {
+		cfg.WebRTCTorrents = 100
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute
@@ -172,27 +182,35 @@ func (s *Seeder) Wake() {
 	}
 }
 
-// Reconcile seeds the MaxTorrents most recent published torrents and drops
-// the others.
+// Reconcile seeds the MaxTorrents most recent published torrents, the
+// first WebRTCTorrents of them over WebRTC too, and drops the others.
 func (s *Seeder) Reconcile(ctx context.Context) error {
 	files, err := s.cfg.Store.SeedFiles(ctx, s.cfg.MaxTorrents)
 	if err != nil {
 		return err
 	}
-	want := make(map[metainfo.Hash]*store.SeedFile, len(files))
-	for _, f := range files {
+	type wanted struct {
+		f      *store.SeedFile
+		webRTC bool
+	}
+	want := make(map[metainfo.Hash]wanted, len(files))
+	for i, f := range files {
 		var ih metainfo.Hash
 		if err := ih.FromHexString(f.InfoHash); err != nil {
 			s.log.Warn("bad infohash", "info_hash", f.InfoHash, "error", err)
 			continue
 		}
-		want[ih] = f
+		want[ih] = wanted{f, i < s.cfg.WebRTCTorrents}
 	}
 	s.mu.Lock()
 	var drop []*torrent.Torrent
 	for ih, sd := range s.seeding {
-		if want[ih] == nil {
-			drop = append(drop, sd.t)
+		// A torrent that leaves the WebRTC tier is added again without
+		// its tracker: anacrolix cannot take a tracker away.
+		if w, ok := want[ih]; !ok || w.webRTC != sd.webRTC {
+			if sd.t != nil {
+				drop = append(drop, sd.t)
+			}
 			delete(s.seeding, ih)
 		}
 	}
@@ -200,21 +218,21 @@ func (s *Seeder) Reconcile(ctx context.Context) error {
 	for _, t := range drop {
 		t.Drop()
 	}
-	for ih, f := range want {
+	for ih, w := range want {
 		s.mu.Lock()
 		_, have := s.seeding[ih]
 		s.mu.Unlock()
 		if have {
 			continue
 		}
-		if err := s.add(ctx, ih, f); err != nil {
-			s.log.Warn("cannot seed", "key", f.StorageKey, "info_hash", f.InfoHash, "error", err)
+		if err := s.add(ctx, ih, w.f, w.webRTC); err != nil {
+			s.log.Warn("cannot seed", "key", w.f.StorageKey, "info_hash", w.f.InfoHash, "error", err)
 		}
 	}
 	return nil
 }
 
-func (s *Seeder) add(ctx context.Context, ih metainfo.Hash, f *store.SeedFile) error {
+func (s *Seeder) add(ctx context.Context, ih metainfo.Hash, f *store.SeedFile, webRTC bool) error {
 	file, err := s.cfg.Storage.Open(ctx, f.StorageKey)
 	if err != nil {
 		return err
@@ -228,14 +246,15 @@ func (s *Seeder) add(ctx context.Context, ih metainfo.Hash, f *store.SeedFile) e
 	if size != info.Length || info.Hash != ih {
 		return fmt.Errorf("stored file is %d bytes, torrent says %d (infohash %x)", size, info.Length, info.Hash)
 	}
-	sd := &seeded{key: f.StorageKey, size: size}
+	sd := &seeded{key: f.StorageKey, size: size, webRTC: webRTC}
 	s.mu.Lock()
 	s.seeding[ih] = sd // before adding: the storage looks the key up
 	s.mu.Unlock()
-	t, _, err := s.cl.AddTorrentSpec(&torrent.TorrentSpec{
-		AddTorrentOpts: torrent.AddTorrentOpts{InfoHash: ih, InfoBytes: f.Info},
-		Trackers:       [][]string{{s.cfg.TrackerURL}},
-	})
+	spec := &torrent.TorrentSpec{AddTorrentOpts: torrent.AddTorrentOpts{InfoHash: ih, InfoBytes: f.Info}}
+	if webRTC {
+		spec.Trackers = [][]string{{s.cfg.TrackerURL}}
+	}
+	t, _, err := s.cl.AddTorrentSpec(spec)
 	if err != nil {
 		s.mu.Lock()
 		delete(s.seeding, ih)
@@ -246,6 +265,19 @@ func (s *Seeder) add(ctx context.Context, ih metainfo.Hash, f *store.SeedFile) e
 	sd.t = t
 	s.mu.Unlock()
 	return nil
+}
+
+// SeedingWebRTC is how many torrents are seeded over WebRTC now.
+func (s *Seeder) SeedingWebRTC() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, sd := range s.seeding {
+		if sd.webRTC {
+			n++
+		}
+	}
+	return n
 }
 
 // Seeding is how many torrents are seeded now.
@@ -283,6 +315,8 @@ func (s *Seeder) register(r prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "archipel_seed_torrents", Help: "Torrents the hub seeds."},
 			func() float64 { return float64(s.Seeding()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "archipel_seed_webrtc_torrents", Help: "Torrents the hub seeds over WebRTC too."},
+			func() float64 { return float64(s.SeedingWebRTC()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "archipel_seed_uploaded_bytes_total", Help: "Bytes of media the hub sent to BitTorrent and WebRTC peers."},
 			func() float64 { return float64(s.Uploaded()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "archipel_seed_peers", Help: "Peers connected to the hub's seeder."},

@@ -27,14 +27,15 @@ import (
 )
 
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	s       *store.Store
 	storage *media.LocalStorage
-	channel *store.Channel
-	n       int
+	channel    *store.Channel
+	n          int
+	infoHashes [][20]byte // of what publish stored
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	s := storetest.Open(t, store.SQLite) // SeedFiles is proven on both engines by the store suite
 	st, err := media.NewLocalStorage(t.TempDir())
 	if err != nil {
@@ -87,6 +88,7 @@ func (f *fixture) publish(size int, stored bool) (data []byte, info *mtorrent.In
 		f.t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // distinct publication times
+	f.infoHashes = append(f.infoHashes, info.Hash)
 	return data, info
 }
 
@@ -150,7 +152,7 @@ func TestSeederServesTorrentsOverTCP(t *testing.T) {
 
 	logs := &syncWriter{w: &strings.Builder{}}
 	s, err := seed.New(seed.Config{Store: f.s, Storage: f.storage, PublicURL: public, ListenHost: "127.0.0.1",
-		MaxTorrents: 2, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		MaxTorrents: 2, WebRTCTorrents: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +178,20 @@ func TestSeederServesTorrentsOverTCP(t *testing.T) {
 	if err := s.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.Seeding(); n != 2 {
-		t.Fatalf("seeding %d torrents, want 2 (MaxTorrents)", n)
+	if n, w := s.Seeding(), s.SeedingWebRTC(); n != 2 || w != 1 {
+		t.Fatalf("seeding %d torrents, %d over WebRTC; want 2 (MaxTorrents), 1 (WebRTCTorrents)", n, w)
+	}
+	// Only the newest is announced to the WebSocket tracker.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if complete, _ := tr.Stats(thirdInfo.Hash); complete == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the newest torrent is not announced to the tracker")
+		}
+	}
+	if complete, _ := tr.Stats(secondInfo.Hash); complete != 0 {
+		t.Fatal("a torrent beyond WebRTCTorrents is announced to the tracker")
 	}
 	if got := leech(t, thirdInfo, addr); !bytes.Equal(got, third) {
 		t.Fatal("third file differs")

@@ -141,8 +141,9 @@ func File(info *Info, tracker, webSeed string) []byte {
 }
 
 // Magnet is the magnet link of info: its infohash, name, tracker, web seed
-// (ws) and .torrent URL (xs). Empty strings leave a part out.
-func Magnet(info *Info, tracker, webSeed, torrentURL string) string {
+// (ws), .torrent URL (xs) and a peer to ask directly (x.pe, BEP 9: the
+// hub's seeder, host:port). Empty strings leave a part out.
+func Magnet(info *Info, tracker, webSeed, torrentURL, peer string) string {
 	q := "xt=urn:btih:" + info.HexHash() + "&dn=" + url.QueryEscape(info.Name)
 	if tracker != "" {
 		q += "&tr=" + url.QueryEscape(tracker)
@@ -152,6 +153,9 @@ func Magnet(info *Info, tracker, webSeed, torrentURL string) string {
 	}
 	if torrentURL != "" {
 		q += "&xs=" + url.QueryEscape(torrentURL)
+	}
+	if peer != "" {
+		q += "&x.pe=" + url.QueryEscape(peer)
 	}
 	return "magnet:?" + q
 }

@@ -88,12 +88,12 @@ func TestBuildHashesEveryPieceAndMakesTorrentAndMagnet(t *testing.T) {
 	}
 
 	torrentURL := FileURL(public, info.HexHash())
-	m, err := metainfo.ParseMagnetUri(Magnet(info, tracker, webSeed, torrentURL))
+	m, err := metainfo.ParseMagnetUri(Magnet(info, tracker, webSeed, torrentURL, "hub.example:6881"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.InfoHash != info.Hash || m.DisplayName != "720p.mp4" || len(m.Trackers) != 1 || m.Trackers[0] != tracker ||
-		m.Params.Get("ws") != webSeed || m.Params.Get("xs") != torrentURL {
+		m.Params.Get("ws") != webSeed || m.Params.Get("xs") != torrentURL || m.Params.Get("x.pe") != "hub.example:6881" {
 		t.Fatalf("magnet = %+v", m)
 	}
 	if torrentURL != "https://hub.example/torrents/"+info.HexHash()+".torrent" {
