@@ -248,26 +248,43 @@ type batchMemo struct {
 
 type memoKey struct{}
 
-// memo returns load()'s value, once per batch for key.
+// memo returns load()'s value, once per batch for key: the batch's
+// workers asking at the same time wait for the first one's load.
 func memo[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
 	b, ok := ctx.Value(memoKey{}).(*batchMemo)
 	if !ok {
 		return load()
 	}
-	b.mu.Lock()
-	v, found := b.m[key]
-	b.mu.Unlock()
-	if found {
-		return v.(T), nil
+	for {
+		b.mu.Lock()
+		v, found := b.m[key]
+		if !found {
+			b.m[key] = &memoLoad{done: make(chan struct{})}
+			b.mu.Unlock()
+			break
+		}
+		b.mu.Unlock()
+		l, loading := v.(*memoLoad)
+		if !loading {
+			return v.(T), nil
+		}
+		<-l.done // then look again: a failed load is not remembered
 	}
 	t, err := load()
+	b.mu.Lock()
+	l := b.m[key].(*memoLoad)
 	if err == nil {
-		b.mu.Lock()
 		b.m[key] = t
-		b.mu.Unlock()
+	} else {
+		delete(b.m, key)
 	}
+	b.mu.Unlock()
+	close(l.done)
 	return t, err
 }
+
+// memoLoad marks a memo key being loaded.
+type memoLoad struct{ done chan struct{} }
 
 // deferComment hands c to the batch being drained, if there is one.
 func deferComment(ctx context.Context, c store.Comment) bool {
