@@ -173,9 +173,15 @@ type decodedRow struct {
 
 func decodeRow(row *store.InboxActivity) decodedRow {
 	var d decodedRow
-	d.act, d.err = ap.DecodeActivity([]byte(row.Body))
-	if d.err == nil && d.act.Type == "Create" && d.act.Object.Raw != nil {
-		d.obj, d.objErr = ap.DecodeObject(d.act.Object.Raw)
+	if row.Type != "Create" {
+		d.act, d.err = ap.DecodeActivity([]byte(row.Body))
+		return d
+	}
+	// One pass for the activity and its note: decoding them one after the
+	// other read the note four times over.
+	d.act, d.obj, d.objErr, d.err = ap.DecodeActivityObject([]byte(row.Body))
+	if d.err == nil && d.act.Type != "Create" { // row.Type is what Peek read
+		d.obj, d.objErr = nil, nil
 	}
 	return d
 }
@@ -304,7 +310,7 @@ func (s *Service) processRow(ctx context.Context, row *store.InboxActivity, d de
 	switch {
 	case err != nil:
 		err = permanentError{err}
-	case d.act.Type == "Create":
+	case d.act.Type == "Create" && (d.obj != nil || d.objErr != nil): // decoded with its note
 		err = s.onCreate(ctx, d.act, d.obj, d.objErr)
 	default:
 		err = s.process(ctx, d.act)
