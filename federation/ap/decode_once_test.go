@@ -58,4 +58,3 @@ func TestDecodeActivityObjectMatchesTwoDecodes(t *testing.T) {
 		}
 	}
 }
-
