@@ -117,13 +117,18 @@ func (s *Service) fetchKey(ctx context.Context, keyID string) (*keys.Key, error)
 // recently, else fetched (signed) and stored.
 func (s *Service) RemoteActor(ctx context.Context, uri string) (*store.Actor, error) {
 	a, err := s.store.RemoteActorByURI(ctx, uri)
-	if err == nil && a.FetchedAt != nil && s.now().Sub(*a.FetchedAt) < actorRefresh && a.Inbox != "" {
+	if err == nil && s.actorFresh(a) {
 		return a, nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	return s.RefreshActor(ctx, uri)
+}
+
+// actorFresh tells whether a stored remote actor can be used as it is.
+func (s *Service) actorFresh(a *store.Actor) bool {
+	return a.FetchedAt != nil && s.now().Sub(*a.FetchedAt) < actorRefresh && a.Inbox != ""
 }
 
 // RefreshActor fetches a remote actor and stores it.

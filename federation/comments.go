@@ -25,14 +25,14 @@ const MaxThreadDepth = 50
 // noteTypes are the object types stored as comments.
 var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true}
 
-// onCreate stores a reply to one of our items or comments.
-func (s *Service) onCreate(ctx context.Context, act *ap.Activity) error {
+// onCreate stores a reply to one of our items or comments; obj is the
+// embedded object decoded (nil without one), or decodeErr.
+func (s *Service) onCreate(ctx context.Context, act *ap.Activity, obj *ap.Object, decodeErr error) error {
 	if act.Object.Raw == nil {
 		return ignored("create without an embedded object")
 	}
-	obj, err := ap.DecodeObject(act.Object.Raw)
-	if err != nil {
-		return permanentError{err}
+	if decodeErr != nil {
+		return permanentError{decodeErr}
 	}
 	if !noteTypes[obj.Type] {
 		return ignored("create of a %s", obj.Type)
@@ -49,7 +49,7 @@ func (s *Service) onCreate(ctx context.Context, act *ap.Activity) error {
 	if len(obj.AttributedTo) == 0 {
 		obj.AttributedTo = ap.IRIs{act.Actor.ID}
 	}
-	_, err = s.ingestNote(ctx, obj)
+	_, err := s.ingestNote(ctx, obj)
 	return err
 }
 
@@ -63,10 +63,12 @@ type threadBase struct {
 // ingestNote stores obj, and the unknown comments between it and the item
 // or comment of ours it replies to.
 func (s *Service) ingestNote(ctx context.Context, obj *ap.Object) (*store.Comment, error) {
-	if c, err := s.store.CommentByURI(ctx, obj.ID); err == nil {
-		return c, nil // known already
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+	if !knownAbsent(ctx, obj.ID) { // the drained batch asked for all its notes at once
+		if c, err := s.store.CommentByURI(ctx, obj.ID); err == nil {
+			return c, nil // known already
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
 	}
 	chain := []*ap.Object{obj} // chain[0] is the newest
 	seen := map[string]bool{obj.ID: true}
@@ -183,16 +185,14 @@ func (s *Service) fetchNote(ctx context.Context, uri string) (*ap.Object, error)
 // stored with its batch (and nil returned).
 func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store.Comment, obj *ap.Object, deferrable bool) (*store.Comment, error) {
 	authorURI := obj.AttributedTo[0]
-	blocked, err := memo(ctx, "blocked "+authorURI, func() (bool, error) { return s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI) })
+	blocked, err := s.store.SenderBlocked(ctx, hostOf(authorURI), authorURI)
 	if err != nil {
 		return nil, err
 	}
 	if blocked {
 		return nil, ignored("%s is blocked here", authorURI)
 	}
-	if blocked, err := memo(ctx, fmt.Sprintf("channel %d blocks %s", item.ChannelID, authorURI), func() (bool, error) {
-		return s.store.BlockedByChannel(ctx, item.ChannelID, authorURI)
-	}); err != nil || blocked {
+	if blocked, err := s.blockedByChannel(ctx, item.ChannelID, authorURI); err != nil || blocked {
 		if err == nil {
 			err = ignored("%s is blocked by the channel %s", authorURI, item.ChannelHandle)
 		}
@@ -239,6 +239,28 @@ func (s *Service) storeNote(ctx context.Context, item *store.Item, parent *store
 		return s.store.CommentByURI(ctx, obj.ID)
 	}
 	return stored, err
+}
+
+// blockedByChannel tells whether a channel refuses comments from
+// actorURI (itself or its instance). A drained batch reads the channel's
+// blocks once.
+func (s *Service) blockedByChannel(ctx context.Context, channelID int64, actorURI string) (bool, error) {
+	if _, ok := ctx.Value(memoKey{}).(*batchMemo); !ok {
+		return s.store.BlockedByChannel(ctx, channelID, actorURI)
+	}
+	blocks, err := memo(ctx, fmt.Sprintf("channel blocks %d", channelID), func() ([]store.ChannelBlock, error) {
+		return s.store.ChannelBlocks(ctx, channelID)
+	})
+	if err != nil {
+		return false, err
+	}
+	host := store.HostOf(actorURI)
+	for _, b := range blocks {
+		if b.ActorURI == actorURI || b.Domain == host { // as BlockedByChannel's query
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // watchedWord returns the first of a channel's watched words in text

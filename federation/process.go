@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -55,12 +57,10 @@ func (w *InboxWorker) Work(ctx context.Context, job *river.Job[InboxArgs]) error
 		}
 		outcomes, comments := s.processBatch(ctx, rows)
 		// The batch's simple replies and its outcomes commit together: one
-		// transaction per batch, not one per reply.
+		// transaction per batch, one statement for its replies.
 		err = s.store.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			for _, c := range comments {
-				if _, err := tx.AddComment(ctx, c, nil); err != nil && !errors.Is(err, store.ErrConflict) {
-					return err
-				}
+			if _, err := tx.AddComments(ctx, comments); err != nil {
+				return err
 			}
 			return tx.FinishInboxActivities(ctx, outcomes)
 		})
@@ -105,11 +105,21 @@ func (s *Service) drainParallel() int {
 // (a Create before its Delete), different actors in parallel. Replies
 // that need no other write than their own are returned to be stored with
 // the batch's outcomes.
+//
+// Each activity is decoded once, up front, so that what the batch's
+// replies need is looked up in one query for them all (which notes we
+// hold already, their authors) rather than in one query each.
 func (s *Service) processBatch(ctx context.Context, rows []*store.InboxActivity) ([]store.InboxOutcome, []store.Comment) {
 	deferred := &deferredComments{}
 	ctx = context.WithValue(ctx, deferredKey{}, deferred)
-	ctx = context.WithValue(ctx, memoKey{}, &batchMemo{m: map[string]any{}})
+	bm := &batchMemo{m: map[string]any{}}
+	ctx = context.WithValue(ctx, memoKey{}, bm)
 	outcomes := make([]store.InboxOutcome, len(rows))
+
+	docs := make([]decodedRow, len(rows))
+	parallel(min(runtime.GOMAXPROCS(0), len(rows)), len(rows), func(i int) { docs[i] = decodeRow(rows[i]) })
+	s.prefetch(ctx, bm, docs)
+
 	byActor := map[string][]int{}
 	var actors []string
 	for i, row := range rows {
@@ -118,25 +128,111 @@ func (s *Service) processBatch(ctx context.Context, rows []*store.InboxActivity)
 		}
 		byActor[row.ActorURI] = append(byActor[row.ActorURI], i)
 	}
-	work := make(chan []int)
+	noDefer := context.WithValue(ctx, deferredKey{}, (*deferredComments)(nil))
+	parallel(min(s.drainParallel(), len(actors)), len(actors), func(a int) {
+		idx := byActor[actors[a]]
+		actx := ctx
+		for _, i := range idx {
+			if docs[i].act == nil || docs[i].act.Type != "Create" {
+				// A reply stored with the batch would land after this
+				// actor's Update or Delete of it: store them in order.
+				actx = noDefer
+			}
+		}
+		for _, i := range idx {
+			outcomes[i] = s.processRow(actx, rows[i], docs[i])
+		}
+	})
+	return outcomes, deferred.list
+}
+
+// parallel calls fn(0) … fn(n-1) on workers goroutines.
+func parallel(workers, n int, fn func(i int)) {
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(s.drainParallel(), len(actors)) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for idx := range work {
-				for _, i := range idx {
-					outcomes[i] = s.processRow(ctx, rows[i])
-				}
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
 			}
 		}()
 	}
-	for _, a := range actors {
-		work <- byActor[a]
-	}
-	close(work)
 	wg.Wait()
-	return outcomes, deferred.list
+}
+
+// decodedRow is a claimed activity decoded: the activity and, for a
+// Create, its embedded object.
+type decodedRow struct {
+	act    *ap.Activity
+	err    error
+	obj    *ap.Object // Create only
+	objErr error
+}
+
+func decodeRow(row *store.InboxActivity) decodedRow {
+	var d decodedRow
+	if row.Type != "Create" {
+		d.act, d.err = ap.DecodeActivity([]byte(row.Body))
+		return d
+	}
+	// One pass for the activity and its note: decoding them one after the
+	// other read the note four times over.
+	d.act, d.obj, d.objErr, d.err = ap.DecodeActivityObject([]byte(row.Body))
+	if d.err == nil && d.act.Type != "Create" { // row.Type is what Peek read
+		d.obj, d.objErr = nil, nil
+	}
+	return d
+}
+
+// prefetch looks up, for all the batch's notes at once, whether we hold
+// them already and who wrote them, and leaves the answers in the batch's
+// memo. A failed lookup leaves nothing: each note then asks on its own.
+func (s *Service) prefetch(ctx context.Context, bm *batchMemo, docs []decodedRow) {
+	var notes, authors []string
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if d.obj == nil {
+			continue
+		}
+		notes = append(notes, d.obj.ID)
+		if a := d.act.Actor.ID; a != "" && !seen[a] {
+			seen[a] = true
+			authors = append(authors, a)
+		}
+	}
+	if len(notes) == 0 {
+		return
+	}
+	if known, err := s.store.KnownCommentURIs(ctx, notes); err == nil {
+		for _, n := range notes {
+			if !known[n] {
+				bm.m[absentKey(n)] = true
+			}
+		}
+	}
+	if found, err := s.store.RemoteActorsByURI(ctx, authors); err == nil {
+		for uri, a := range found {
+			if s.actorFresh(a) {
+				bm.m["actor "+uri] = a
+			}
+		}
+	}
+}
+
+// absentKey is the memo key saying that the batch found no comment uri.
+func absentKey(uri string) string { return "absent comment " + uri }
+
+// knownAbsent tells whether the batch found that no comment uri exists.
+func knownAbsent(ctx context.Context, uri string) bool {
+	b, ok := ctx.Value(memoKey{}).(*batchMemo)
+	if !ok {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[absentKey(uri)] == true
 }
 
 // deferredComments collects the replies of a batch that are stored with
@@ -158,31 +254,48 @@ type batchMemo struct {
 
 type memoKey struct{}
 
-// memo returns load()'s value, once per batch for key.
+// memo returns load()'s value, once per batch for key: the batch's
+// workers asking at the same time wait for the first one's load.
 func memo[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
 	b, ok := ctx.Value(memoKey{}).(*batchMemo)
 	if !ok {
 		return load()
 	}
-	b.mu.Lock()
-	v, found := b.m[key]
-	b.mu.Unlock()
-	if found {
-		return v.(T), nil
+	for {
+		b.mu.Lock()
+		v, found := b.m[key]
+		if !found {
+			b.m[key] = &memoLoad{done: make(chan struct{})}
+			b.mu.Unlock()
+			break
+		}
+		b.mu.Unlock()
+		l, loading := v.(*memoLoad)
+		if !loading {
+			return v.(T), nil
+		}
+		<-l.done // then look again: a failed load is not remembered
 	}
 	t, err := load()
+	b.mu.Lock()
+	l := b.m[key].(*memoLoad)
 	if err == nil {
-		b.mu.Lock()
 		b.m[key] = t
-		b.mu.Unlock()
+	} else {
+		delete(b.m, key)
 	}
+	b.mu.Unlock()
+	close(l.done)
 	return t, err
 }
+
+// memoLoad marks a memo key being loaded.
+type memoLoad struct{ done chan struct{} }
 
 // deferComment hands c to the batch being drained, if there is one.
 func deferComment(ctx context.Context, c store.Comment) bool {
 	d, ok := ctx.Value(deferredKey{}).(*deferredComments)
-	if !ok {
+	if !ok || d == nil {
 		return false
 	}
 	d.mu.Lock()
@@ -192,12 +305,15 @@ func deferComment(ctx context.Context, c store.Comment) bool {
 }
 
 // processRow applies one claimed activity and says how that ended.
-func (s *Service) processRow(ctx context.Context, row *store.InboxActivity) store.InboxOutcome {
-	act, err := ap.DecodeActivity([]byte(row.Body))
-	if err != nil {
+func (s *Service) processRow(ctx context.Context, row *store.InboxActivity, d decodedRow) store.InboxOutcome {
+	err := d.err
+	switch {
+	case err != nil:
 		err = permanentError{err}
-	} else {
-		err = s.process(ctx, act)
+	case d.act.Type == "Create" && (d.obj != nil || d.objErr != nil): // decoded with its note
+		err = s.onCreate(ctx, d.act, d.obj, d.objErr)
+	default:
+		err = s.process(ctx, d.act)
 	}
 	var ig errIgnored
 	switch {
@@ -239,7 +355,12 @@ func (s *Service) process(ctx context.Context, act *ap.Activity) error {
 	case "Accept", "Reject":
 		return s.onAnswer(ctx, act)
 	case "Create":
-		return s.onCreate(ctx, act)
+		var obj *ap.Object
+		var err error
+		if act.Object.Raw != nil {
+			obj, err = ap.DecodeObject(act.Object.Raw)
+		}
+		return s.onCreate(ctx, act, obj, err)
 	}
 	return ignored("%s is not handled", act.Type)
 }

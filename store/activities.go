@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -107,14 +106,23 @@ func (s *Store) ClaimInboxActivities(ctx context.Context, limit int, lease time.
 	if s.engine == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	err := s.InTx(ctx, func(tx *Tx) (err error) {
-		out, err = queryAll(ctx, tx.q, scanInboxActivity, `UPDATE inbox_activities SET claimed_until = $1, attempts = attempts + 1
+	claim := func(q querier) (err error) {
+		out, err = queryAll(ctx, q, scanInboxActivity, `UPDATE inbox_activities SET claimed_until = $1, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM inbox_activities WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
 				ORDER BY id LIMIT $3`+lock+`)
 			AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2)
 			RETURNING `+inboxColumns, now.Add(lease), now, limit)
 		return err
-	})
+	}
+	var err error
+	if s.engine == Postgres {
+		// One statement is atomic by itself: no BEGIN and COMMIT round trips.
+		err = claim(s.q)
+	} else {
+		// SQLite: a write that returns rows passes the write gate in a
+		// transaction.
+		err = s.InTx(ctx, func(tx *Tx) error { return claim(tx.q) })
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +152,12 @@ func (s *Store) FinishInboxActivities(ctx context.Context, outcomes []InboxOutco
 // its own note).
 func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome) error {
 	now := tx.s.utcNow()
-	var done []string
+	var done []int64
 	for _, o := range outcomes {
 		var err error
 		switch {
 		case o.State == InboxDone && o.Note == "":
-			done = append(done, strconv.FormatInt(o.ID, 10))
+			done = append(done, o.ID)
 		case o.State == InboxPending:
 			_, err = tx.q.ExecContext(ctx, `UPDATE inbox_activities SET note = $1, claimed_until = $2 WHERE id = $3`,
 				o.Note, o.RetryAt.UTC(), o.ID)
@@ -161,13 +169,12 @@ func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome
 			return err
 		}
 	}
-	if len(done) == 0 {
-		return nil
-	}
-	// The ids are numbers we formatted: safe to inline.
-	_, err := tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = 'done', note = '', processed_at = $1, claimed_until = NULL
-		WHERE id IN (`+strings.Join(done, ", ")+`)`, now)
-	return err
+	return chunks(done, func(ids []int64) error {
+		in, args := inList([]any{now}, ids)
+		_, err := tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = 'done', note = '', processed_at = $1, claimed_until = NULL
+			WHERE id IN `+in, args...)
+		return err
+	})
 }
 
 // NextInboxRetry returns when the earliest activity waiting for a retry

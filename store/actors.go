@@ -180,6 +180,7 @@ func normalizeKind(kind string) string {
 // DeleteRemoteActor removes a remote actor with its follows, reactions and
 // comments. It reports whether there was one.
 func (s *Store) DeleteRemoteActor(ctx context.Context, uri string) (bool, error) {
+	defer s.blocks.invalidate() // its block goes with it
 	err := s.InTx(ctx, func(tx *Tx) error {
 		targets, err := tx.reactionTargets(ctx, `actor_id IN (SELECT id FROM actors WHERE uri = $1)`, uri)
 		if err != nil {

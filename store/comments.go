@@ -454,6 +454,7 @@ func (s *Store) BlockedByChannel(ctx context.Context, channelID int64, actorURI 
 // SetActorPolicy blocks a remote actor on the whole hub (or lifts it).
 // Blocking purges its comments, reactions and follows.
 func (s *Store) SetActorPolicy(ctx context.Context, actorID int64, policy string) error {
+	defer s.blocks.invalidate()
 	return s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.execOne(ctx, `UPDATE actors SET policy = $1, updated_at = $2 WHERE id = $3 AND domain <> ''`,
 			policy, tx.s.utcNow(), actorID); err != nil {
@@ -485,15 +486,6 @@ func (s *Store) SetActorPolicy(ctx context.Context, actorID int64, policy string
 		}
 		return nil
 	})
-}
-
-// SenderBlocked tells whether the hub refuses activities from actorURI:
-// the actor or its host is blocked.
-func (s *Store) SenderBlocked(ctx context.Context, host, actorURI string) (bool, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM instances WHERE domain = $1 AND policy = 'block')
-		+ (SELECT COUNT(*) FROM actors WHERE uri = $2 AND policy = 'block')`, strings.ToLower(host), actorURI).Scan(&n)
-	return n > 0, err
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -78,6 +78,7 @@ func (s *Store) InstancePolicy(ctx context.Context, host string) (string, error)
 // SetInstancePolicy sets host's policy. Blocking also purges what we hold
 // from it: its actors (with their follows, reactions and comments).
 func (s *Store) SetInstancePolicy(ctx context.Context, host, policy string) error {
+	defer s.blocks.invalidate()
 	return s.InTx(ctx, func(tx *Tx) error {
 		now := s.utcNow()
 		id, err := tx.ensureInstance(ctx, host, now)

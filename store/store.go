@@ -47,6 +47,7 @@ type Store struct {
 	engine Engine
 	where  string // the database's location without secrets, for messages
 	now    func() time.Time
+	blocks blockCache
 }
 
 // querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.

@@ -119,3 +119,66 @@ func errNotObject(data []byte) error {
 	}
 	return fmt.Errorf("ap: document is not a JSON object: %.40q", data)
 }
+
+// DecodeActivityObject is DecodeActivity for an activity that embeds its
+// object (a Create): it also decodes the object as DecodeObject would, in
+// the same pass over data instead of two more. obj is nil when the object
+// is not embedded; objErr is then DecodeObject's error, if any.
+func DecodeActivityObject(data []byte) (act *Activity, obj *Object, objErr, err error) {
+	var a Activity
+	type plain Activity
+	aux := struct {
+		*plain
+		Type   typeString     `json:"type"`
+		Object many[embedded] `json:"object"`
+	}{plain: (*plain)(&a)}
+	if err := decodeDocument(data, &aux, "activity"); err != nil {
+		return nil, nil, nil, err
+	}
+	a.Type = string(aux.Type)
+	var first *embedded
+	for i, e := range aux.Object {
+		if !e.ref.IsZero() {
+			if first == nil {
+				first = &aux.Object[i]
+			}
+			a.Objects = append(a.Objects, e.ref)
+		}
+	}
+	if err := checkIdentity(a.ID, a.Type, "activity"); err != nil {
+		return nil, nil, nil, err
+	}
+	if first == nil {
+		return &a, nil, nil, nil
+	}
+	a.Object = first.ref
+	if first.ref.Raw == nil {
+		return &a, nil, nil, nil
+	}
+	return &a, first.obj, first.err, nil
+}
+
+// embedded is an activity's object decoded both as a Ref and, when it is
+// embedded, as an Object.
+type embedded struct {
+	ref Ref
+	obj *Object
+	err error // DecodeObject's
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (e *embedded) UnmarshalJSON(data []byte) error {
+	*e = embedded{}
+	if firstByte(data) == '{' {
+		var o Object
+		if err := json.Unmarshal(data, &o); err != nil {
+			e.err = fmt.Errorf("ap: decoding object: %w", err)
+		} else if e.err = checkIdentity(o.ID, o.Type, "object"); e.err == nil {
+			e.obj = &o
+			e.ref = Ref{ID: o.ID, Type: o.Type, Raw: append(json.RawMessage(nil), data...)}
+			return nil
+		}
+	}
+	// Not an object, or not a valid one: the Ref as DecodeActivity reads it.
+	return e.ref.UnmarshalJSON(data)
+}
