@@ -41,7 +41,9 @@ test:
 # (goal <= 1.2), and signed replies ingested end to end per second on
 # SQLite (goal >= 1,500) and PostgreSQL (goal >= 3,000), and a 1,000-item
 # feed: cold generation, and warm requests against nginx (goal >= 0.5),
-# each against its goal.
+# the share of three Chromium viewers' bytes carried by peers rather than
+# the web seed (goal >= 0.6), and what seeding 500 torrents costs, each
+# against its goal.
 bench:
 	@rm -f bench.out; $(PG_URL); export ARCHIPEL_TEST_DATABASE_URL="$$url"; \
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./cmd/archipel/ | tee -a bench.out | grep '^Benchmark'; \
@@ -50,6 +52,8 @@ bench:
 	$(GO) test -run '^$$' -bench FanoutJob -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench ReplyIngest -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench Feed1000 -benchtime 5x ./web/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench P2POffload -benchtime 1x -timeout 10m ./web/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench SeedCost -benchtime 1x -timeout 10m ./media/seed/ | tee -a bench.out | grep '^Benchmark'; \
 	echo; printf '%-34s %10s %10s %8s\n' "measure" "measured" "goal" "ratio"; \
 	awk 'function val(u) { for (i = 1; i < NF; i++) if ($$(i+1) == u) return $$i; return "" } \
 	     /ms\/start/ { v = val("ms/start"); printf "%-34s %7.1f ms %7s ms %8.2f\n", $$1, v, "<= 300", v/300 } \
@@ -64,7 +68,13 @@ bench:
 	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") } \
 	     /^BenchmarkFeed1000/ { printf "%-34s %7.0f ms %10s %8s\n", "feed of 1,000 items, cold", val("cold-ms"), "", ""; \
 	                            if (val("ratio") != "") printf "%-34s %7.0f /s %7.0f /s %8.2f  (goal >= 0.5)\n", "  warm, ours / nginx", val("warm-req/s"), val("nginx-req/s"), val("ratio"); \
-	                            else printf "%-34s %7.0f /s %10s %8s\n", "  warm (nginx not installed)", val("warm-req/s"), "", "" }' bench.out; \
+	                            else printf "%-34s %7.0f /s %10s %8s\n", "  warm (nginx not installed)", val("warm-req/s"), "", "" } \
+	     /^BenchmarkP2POffload/ { printf "%-34s %10.2f %10s %8.2f\n", "P2P offload, 3 Chromium viewers", val("offload"), ">= 0.60", val("offload")/0.6; \
+	                              printf "%-34s %10s %10s %8s\n", "  hub WebRTC / browsers / web seed", sprintf("%.2f/%.2f/%.2f", val("hub-peer-share"), val("browser-share"), val("webseed-share")), "", "" } \
+	     /^BenchmarkSeedCost\/webrtc/ { printf "%-34s %7.0f MB %10s %8s\n", "seeding 500 torrents over WebRTC", val("MB-rss"), "", ""; \
+	                                   printf "%-34s %10d %10s %8s\n", "  sockets / goroutines", val("sockets"), val("goroutines"), "" } \
+	     /^BenchmarkSeedCost\/tcp/ { printf "%-34s %7.0f MB %10s %8s\n", "seeding 500 torrents over TCP only", val("MB-rss"), "", ""; \
+	                                printf "%-34s %10d %10s %8s\n", "  sockets / goroutines", val("sockets"), val("goroutines"), "" }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
 

@@ -18,14 +18,14 @@ import (
 // Each tab it opens lives in its own browser context (its own cookies,
 // storage and service workers), as separate viewers would.
 type chromium struct {
-	t       *testing.T
+	t       testing.TB
 	browser context.Context
 }
 
 // tab is one page of a chromium, with the console errors and uncaught
 // exceptions it logged.
 type tab struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	mu     sync.Mutex
 	errors []string
@@ -33,7 +33,7 @@ type tab struct {
 
 // chromiumPath finds Chromium. CI installs it (.ci/run), so there its
 // absence fails the test; elsewhere the test is skipped.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("ARCHIPEL_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p == "" {
@@ -52,7 +52,7 @@ func chromiumPath(t *testing.T) string {
 
 // newChromium starts a headless Chromium for the test; it is closed at
 // the end of the test.
-func newChromium(t *testing.T) *chromium {
+func newChromium(t testing.TB) *chromium {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),

@@ -42,14 +42,14 @@ func (b *syncBuffer) String() string {
 
 // harness is a running web shell on a loopback test server.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	s    *store.Store
 	srv  *httptest.Server
 	logs *syncBuffer
 	host string // PublicURL.Host
 }
 
-func testDeps(t *testing.T, s *store.Store, publicURL string, logs io.Writer) Deps {
+func testDeps(t testing.TB, s *store.Store, publicURL string, logs io.Writer) Deps {
 	t.Helper()
 	u, err := url.Parse(publicURL)
 	if err != nil {
@@ -65,7 +65,7 @@ func testDeps(t *testing.T, s *store.Store, publicURL string, logs io.Writer) De
 	}
 }
 
-func newHarness(t *testing.T, s *store.Store) *harness {
+func newHarness(t testing.TB, s *store.Store) *harness {
 	t.Helper()
 	h := &harness{t: t, s: s, logs: &syncBuffer{}}
 	h.srv = httptest.NewUnstartedServer(nil)
@@ -83,7 +83,7 @@ func newHarness(t *testing.T, s *store.Store) *harness {
 }
 
 // createUser makes an account with testPassword.
-func createUser(t *testing.T, s *store.Store, name, role string) *store.User {
+func createUser(t testing.TB, s *store.Store, name, role string) *store.User {
 	t.Helper()
 	u, err := (&accounts.Service{Store: s}).CreateUser(context.Background(), name, role, "", testPassword)
 	if err != nil {
@@ -95,7 +95,7 @@ func createUser(t *testing.T, s *store.Store, name, role string) *store.User {
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so that tests see each 303.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	c    *http.Client
 	base *url.URL
@@ -172,7 +172,7 @@ var (
 
 // formFields returns the hidden fields of the page's form posting to
 // action, as a browser would send them.
-func formFields(t *testing.T, page, action string) url.Values {
+func formFields(t testing.TB, page, action string) url.Values {
 	t.Helper()
 	for _, m := range formRE.FindAllStringSubmatch(page, -1) {
 		if m[1] != action {
@@ -236,14 +236,14 @@ func setCookie(r *http.Response, name string) *http.Cookie {
 	return nil
 }
 
-func wantStatus(t *testing.T, r *response, want int) {
+func wantStatus(t testing.TB, r *response, want int) {
 	t.Helper()
 	if r.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d; body:\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, want, r.body)
 	}
 }
 
-func wantContains(t *testing.T, body string, subs ...string) {
+func wantContains(t testing.TB, body string, subs ...string) {
 	t.Helper()
 	for _, sub := range subs {
 		if !strings.Contains(body, sub) {
@@ -252,7 +252,7 @@ func wantContains(t *testing.T, body string, subs ...string) {
 	}
 }
 
-func wantNotContains(t *testing.T, body string, subs ...string) {
+func wantNotContains(t testing.TB, body string, subs ...string) {
 	t.Helper()
 	for _, sub := range subs {
 		if strings.Contains(body, sub) {

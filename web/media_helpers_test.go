@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 
 // sampleVideo returns a 2-second 320×240 H.264/AAC MP4 made by ffmpeg, once
 // per test binary.
-func sampleVideo(t *testing.T) []byte {
+func sampleVideo(t testing.TB) []byte {
 	t.Helper()
 	for _, bin := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -110,7 +110,7 @@ type mediaOptions struct {
 	p2p bool
 }
 
-func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarness {
+func newMediaHarness(t testing.TB, s *store.Store, opt mediaOptions) *mediaHarness {
 	t.Helper()
 	ctx := context.Background()
 	if err := jobs.Migrate(ctx, s); err != nil {
@@ -216,7 +216,7 @@ func newMediaHarness(t *testing.T, s *store.Store, opt mediaOptions) *mediaHarne
 // notice). Videos get a 640×360 MP4, a 320×180 thumbnail and a 1280×720
 // poster; episodes an MP3 (listed first: the higher bitrate) and an AAC
 // file.
-func seedItem(t *testing.T, s *store.Store, c *store.Channel, title, description string, publish bool) *store.Item {
+func seedItem(t testing.TB, s *store.Store, c *store.Channel, title, description string, publish bool) *store.Item {
 	t.Helper()
 	ctx := context.Background()
 	_, kind := library.KindOf(c)
@@ -254,7 +254,7 @@ func seedItem(t *testing.T, s *store.Store, c *store.Channel, title, description
 }
 
 // createChannel makes a local channel owned by owner.
-func createChannel(t *testing.T, s *store.Store, owner *store.User, handle, kind string) *store.Channel {
+func createChannel(t testing.TB, s *store.Store, owner *store.User, handle, kind string) *store.Channel {
 	t.Helper()
 	c, err := (&accounts.Service{Store: s}).CreateChannel(context.Background(), owner,
 		accounts.ChannelInput{Handle: handle, Kind: kind, Title: strings.ToUpper(handle[:1]) + handle[1:]})
@@ -265,7 +265,7 @@ func createChannel(t *testing.T, s *store.Store, owner *store.User, handle, kind
 }
 
 // apiToken gives user a personal API token and returns it.
-func apiToken(t *testing.T, s *store.Store, user *store.User) string {
+func apiToken(t testing.TB, s *store.Store, user *store.User) string {
 	t.Helper()
 	token, err := randomToken()
 	if err != nil {
@@ -356,7 +356,7 @@ type (
 	itemRendition = library.RenditionView
 )
 
-func decodeItem(t *testing.T, r *response) *itemJSON {
+func decodeItem(t testing.TB, r *response) *itemJSON {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("%s %s: Content-Type %q; body:\n%s", r.Request.Method, r.Request.URL.Path, ct, r.body)
@@ -369,7 +369,7 @@ func decodeItem(t *testing.T, r *response) *itemJSON {
 }
 
 // jsonError returns the "error" of a JSON error response.
-func jsonError(t *testing.T, r *response) string {
+func jsonError(t testing.TB, r *response) string {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("%s %s: Content-Type %q; body:\n%s", r.Request.Method, r.Request.URL.Path, ct, r.body)
@@ -400,7 +400,7 @@ func (b *browser) waitItem(hdr http.Header, id string) *itemJSON {
 }
 
 // mediaPath turns a media URL of the library into a path on the server.
-func (h *mediaHarness) mediaPath(t *testing.T, u string) string {
+func (h *mediaHarness) mediaPath(t testing.TB, u string) string {
 	t.Helper()
 	prefix := h.lib.PublicURL.String() + "/media/"
 	if !strings.HasPrefix(u, prefix) {
@@ -413,7 +413,7 @@ func (h *mediaHarness) mediaPath(t *testing.T, u string) string {
 // where "file" appears among them.
 type formPart struct{ name, value string }
 
-func multipartBody(t *testing.T, parts []formPart, filename string, file []byte) (string, *bytes.Buffer) {
+func multipartBody(t testing.TB, parts []formPart, filename string, file []byte) (string, *bytes.Buffer) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

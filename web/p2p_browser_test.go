@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +17,16 @@ import (
 	"github.com/archipel/archipel/store/storetest"
 )
 
-// longSample is an 8-second 320×240 H.264/AAC MP4 made by ffmpeg: long
-// enough to play past one second and seek, and cut into several pieces.
-func longSample(t *testing.T) []byte {
+// longSample is a 320×240 H.264/AAC MP4 of the given seconds made by
+// ffmpeg: long enough to play past one second and seek, and cut into
+// several pieces.
+func longSample(t testing.TB, seconds int) []byte {
 	t.Helper()
 	sampleVideo(t) // checks ffmpeg is there
 	out := filepath.Join(t.TempDir(), "long.mp4")
 	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
-		"-t", "8", "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", "-movflags", "+faststart", out)
+		"-t", strconv.Itoa(seconds), "-c:v", "libx264", "-b:v", "600k", "-c:a", "aac", "-movflags", "+faststart", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, b)
 	}
@@ -37,13 +39,13 @@ func longSample(t *testing.T) []byte {
 
 // publishP2P uploads longSample to a new channel of h and waits until it
 // is published; it returns the item's view (with its torrents).
-func publishP2P(t *testing.T, h *mediaHarness, s *store.Store) *itemJSON {
+func publishP2P(t testing.TB, h *mediaHarness, s *store.Store, seconds int) *itemJSON {
 	t.Helper()
 	alice := createUser(t, s, "alice", store.RoleCreator)
 	createChannel(t, s, alice, "clips", store.KindVideo)
 	auth := bearer(apiToken(t, s, alice))
 	cli := h.browser()
-	r := cli.tusUpload(auth, longSample(t), 256<<10, map[string]string{
+	r := cli.tusUpload(auth, longSample(t, seconds), 256<<10, map[string]string{
 		"channel": "clips", "title": "Shared clip", "publish": "1", "filename": "clip.mp4"})
 	wantStatus(t, r, http.StatusOK)
 	v := cli.waitItem(auth, decodeItem(t, r).ID)
@@ -64,7 +66,7 @@ func TestP2PPlayerInChromium(t *testing.T) {
 	chromiumPath(t)
 	s := storetest.Open(t, store.SQLite) // the browser's side does not depend on the engine
 	h := newMediaHarness(t, s, mediaOptions{p2p: true})
-	v := publishP2P(t, h, s)
+	v := publishP2P(t, h, s, 8)
 	best := v.Renditions[0]
 	ctx := context.Background()
 	if err := h.seeder.Reconcile(ctx); err != nil {
