@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"net"
-	"strconv"
 	"net/http"
+	"strconv"
 
 	"github.com/pion/webrtc/v4"
 

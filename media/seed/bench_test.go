@@ -91,7 +91,7 @@ func benchSeedCost(b *testing.B, webRTC bool) {
 }
 
 type usage struct {
-	rssMB, heapMB             float64
+	rssMB, heapMB            float64
 	fds, sockets, goroutines int
 }
 

@@ -27,9 +27,9 @@ import (
 )
 
 type fixture struct {
-	t       testing.TB
-	s       *store.Store
-	storage *media.LocalStorage
+	t          testing.TB
+	s          *store.Store
+	storage    *media.LocalStorage
 	channel    *store.Channel
 	n          int
 	infoHashes [][20]byte // of what publish stored
