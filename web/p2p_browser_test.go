@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/archipel/archipel/store"
@@ -152,6 +154,75 @@ func TestP2PPlayerInChromium(t *testing.T) {
 		t.Fatalf("tab B got %d from peers, %d from the hub's peer, %d from the web seed; file is %d", peers, server, webseed, length)
 	}
 	for _, tb := range []*tab{a, b, c} {
+		if errs := tb.consoleErrors(); len(errs) > 0 {
+			t.Errorf("console errors: %q", errs)
+		}
+	}
+}
+
+// TestP2PAudioAndFallbackInChromium plays an episode in <audio> over
+// WebTorrent (from the hub's WebRTC peer, seeking too), then opens it in a
+// browser without WebRTC, which plays the page's plain HTTP source and says
+// why.
+func TestP2PAudioAndFallbackInChromium(t *testing.T) {
+	chromiumPath(t)
+	s := storetest.Open(t, store.SQLite)
+	h := newMediaHarness(t, s, mediaOptions{p2p: true})
+	bob := createUser(t, s, "bob", store.RoleCreator)
+	createChannel(t, s, bob, "talks", store.KindPodcast)
+	out := filepath.Join(t.TempDir(), "talk.mp3")
+	if b, err := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
+		"-i", "sine=frequency=330:duration=8", "-c:a", "libmp3lame", "-b:a", "128k", out).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	mp3, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := bearer(apiToken(t, s, bob))
+	cli := h.browser()
+	r := cli.tusUpload(auth, mp3, 256<<10, map[string]string{"channel": "talks", "title": "A talk", "publish": "1", "filename": "talk.mp3"})
+	wantStatus(t, r, http.StatusOK)
+	v := cli.waitItem(auth, decodeItem(t, r).ID)
+	if v.State != store.StatePublished || len(v.Renditions) == 0 || v.Renditions[0].Torrent == nil {
+		t.Fatalf("episode = %+v; logs:\n%s", v, h.logs.String())
+	}
+	if err := h.seeder.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	browser := newChromium(t)
+	page := h.srv.URL + "/i/" + v.ID
+
+	a := browser.newTab()
+	a.run(20*time.Second, chromedp.Navigate(page))
+	a.waitFor("P2P starts", `document.querySelector(".player").dataset.p2pState === "on"`, 30*time.Second)
+	evalJS[bool](a, `document.querySelector("audio").play().then(() => true)`)
+	a.waitFor("playback passes one second", `document.querySelector("audio").currentTime > 1`, 30*time.Second)
+	evalJS[bool](a, `new Promise(resolve => { const m = document.querySelector("audio");
+		m.addEventListener("seeked", () => resolve(true), {once: true}); m.currentTime = 5; })`)
+	a.waitFor("playback goes on after the seek", `document.querySelector("audio").currentTime > 5.3`, 30*time.Second)
+	if src := evalJS[string](a, `document.querySelector("audio").currentSrc`); !strings.Contains(src, "/webtorrent/") {
+		t.Fatalf("the audio plays %q, not the WebTorrent stream", src)
+	}
+	a.waitFor("bytes from the hub's peer", `Number(document.querySelector(".player").dataset.bytesServer) > 0`, 30*time.Second)
+
+	// No WebRTC in this browser: the page's own source plays.
+	b := browser.newTab()
+	b.run(10*time.Second, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument,
+			cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: "delete window.RTCPeerConnection;"})
+		return err
+	}), chromedp.Navigate(page))
+	b.waitFor("the player gives up P2P", `document.querySelector(".player").dataset.p2pState === "unsupported"`, 10*time.Second)
+	if text := evalJS[string](b, `document.querySelector(".p2p-stats").textContent`); !strings.Contains(text, "cannot share peer to peer") {
+		t.Fatalf("stats without WebRTC: %q", text)
+	}
+	evalJS[bool](b, `document.querySelector("audio").play().then(() => true)`)
+	b.waitFor("HTTP playback", `document.querySelector("audio").currentTime > 0.5`, 30*time.Second)
+	if src := evalJS[string](b, `document.querySelector("audio").currentSrc`); src != v.Renditions[0].URL {
+		t.Fatalf("without WebRTC the audio plays %q, want %q", src, v.Renditions[0].URL)
+	}
+	for _, tb := range []*tab{a, b} {
 		if errs := tb.consoleErrors(); len(errs) > 0 {
 			t.Errorf("console errors: %q", errs)
 		}
