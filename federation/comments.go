@@ -34,6 +34,9 @@ func (s *Service) onCreate(ctx context.Context, act *ap.Activity, obj *ap.Object
 	if decodeErr != nil {
 		return permanentError{decodeErr}
 	}
+	if mediaObject(obj) {
+		return s.onIndexCreate(ctx, act, obj)
+	}
 	if !noteTypes[obj.Type] {
 		return ignored("create of a %s", obj.Type)
 	}

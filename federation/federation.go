@@ -91,6 +91,9 @@ type Service struct {
 	parkFor   time.Duration
 	markup    *markup.Renderer
 	metrics   *metrics
+	// allowPrivate lets remote items' media live on private addresses
+	// (tests, closed networks), as outbound requests may.
+	allowPrivate bool
 
 	queueMu sync.RWMutex
 	queue   jobs.Queue
@@ -119,6 +122,8 @@ func New(cfg Config) (*Service, error) {
 		parkFor:   DefaultParkFor,
 		markup:    markup.New(),
 		signers:   map[int64]*rsa.PrivateKey{},
+
+		allowPrivate: cfg.AllowPrivateAddresses,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

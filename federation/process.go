@@ -346,7 +346,16 @@ func (s *Service) process(ctx context.Context, act *ap.Activity) error {
 		return s.onFollow(ctx, act)
 	case "Undo":
 		return s.onUndo(ctx, act)
-	case "Like", "Announce":
+	case "Announce":
+		// A boost of something that is not ours (an item or a comment we
+		// hold) may be an item to index, when a followed actor boosts it.
+		if s.localPath(act.Object.ID) == "" {
+			if _, err := s.store.CommentByURI(ctx, act.Object.ID); errors.Is(err, store.ErrNotFound) {
+				return s.onIndexAnnounce(ctx, act)
+			}
+		}
+		return s.onReaction(ctx, act)
+	case "Like":
 		return s.onReaction(ctx, act)
 	case "Update":
 		return s.onUpdate(ctx, act)
@@ -484,6 +493,15 @@ func (s *Service) onUpdate(ctx context.Context, act *ap.Activity) error {
 		}
 		_, err := s.RefreshActor(ctx, act.Actor.ID)
 		return err
+	case "Video", "Audio":
+		if act.Object.Raw == nil {
+			return ignored("update without an embedded object")
+		}
+		obj, err := ap.DecodeObject(act.Object.Raw)
+		if err != nil {
+			return permanentError{err}
+		}
+		return s.onIndexUpdate(ctx, act, obj)
 	case "Note", "Article", "Page", "Question":
 		return s.onUpdateComment(ctx, act)
 	}
@@ -504,6 +522,9 @@ func (s *Service) onDelete(ctx context.Context, act *ap.Activity) error {
 			return ignored("delete of an unknown actor")
 		}
 		return nil
+	}
+	if deleted, err := s.onIndexDelete(ctx, act); err != nil || deleted {
+		return err
 	}
 	return s.onDeleteComment(ctx, act)
 }

@@ -47,6 +47,8 @@ type Item struct {
 	EpisodeType      string // full, trailer or bonus
 	Chapters         string // JSON chapters, "" for none
 	FeedGUID         string // the <guid> it had in the feed it was imported from
+	ReviewState      string // accepted (local items, reviewed remote ones), pending or rejected
+	OriginURL        string // a remote item's page at its origin
 	PublishedAt      *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
@@ -66,6 +68,10 @@ type MediaFile struct {
 	Height     int
 	FPS        int
 	Bitrate    int64
+	// TorrentURL and MagnetURI are a remote file's P2P links, as its
+	// origin gave them (a local file's torrent is in Torrent's table).
+	TorrentURL string
+	MagnetURI  string
 	CreatedAt  time.Time
 	// Torrent, when set on a file being recorded, is recorded with it
 	// (InfoHash, PieceLength and Info). Never filled when reading.
@@ -75,7 +81,8 @@ type MediaFile struct {
 const itemSelect = `SELECT i.id, i.public_id, i.channel_id, a.username, c.title, COALESCE(c.owner_id, 0),
 	i.kind, i.state, i.title, i.description, i.language, i.licence, i.sensitive, i.duration_ms,
 	i.comments_policy, COALESCE(i.origin_uri, ''), i.publish_when_ready, i.progress, i.error_tail, i.job_id,
-	i.source_name, i.season, i.episode, i.episode_type, i.chapters, i.feed_guid, i.published_at, i.created_at, i.updated_at
+	i.source_name, i.season, i.episode, i.episode_type, i.chapters, i.feed_guid, i.review_state, COALESCE(i.origin_url, ''),
+	i.published_at, i.created_at, i.updated_at
 	FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id `
 
 func scanItem(row rowScanner) (*Item, error) {
@@ -85,7 +92,8 @@ func scanItem(row rowScanner) (*Item, error) {
 	err := row.Scan(&it.ID, &it.PublicID, &it.ChannelID, &it.ChannelHandle, &it.ChannelTitle, &it.OwnerID,
 		&it.Kind, &it.State, &it.Title, &it.Description, &it.Language, &it.Licence, &it.Sensitive, &ms,
 		&it.CommentsPolicy, &it.OriginURI, &it.PublishWhenReady, &it.Progress, &it.ErrorTail, &it.JobID,
-		&it.SourceName, &it.Season, &it.Episode, &it.EpisodeType, &it.Chapters, &it.FeedGUID, &pub, &it.CreatedAt, &it.UpdatedAt)
+		&it.SourceName, &it.Season, &it.Episode, &it.EpisodeType, &it.Chapters, &it.FeedGUID, &it.ReviewState, &it.OriginURL,
+		&pub, &it.CreatedAt, &it.UpdatedAt)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -319,9 +327,10 @@ func (tx *Tx) AddMediaFile(ctx context.Context, itemID int64, f MediaFile) error
 
 func (tx *Tx) insertMediaFile(ctx context.Context, itemID int64, f MediaFile, now time.Time) error {
 	const insert = `INSERT INTO media_files (item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url,
-			width, height, fps, bitrate, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
-	args := []any{itemID, f.Rendition, f.MimeType, f.Size, f.SHA256, f.StorageKey, f.RemoteURL, f.Width, f.Height, f.FPS, f.Bitrate, now}
+			width, height, fps, bitrate, torrent_url, magnet_uri, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	args := []any{itemID, f.Rendition, f.MimeType, f.Size, f.SHA256, f.StorageKey, f.RemoteURL, f.Width, f.Height, f.FPS, f.Bitrate,
+		f.TorrentURL, f.MagnetURI, now}
 	if f.Torrent == nil {
 		_, err := tx.q.ExecContext(ctx, insert, args...)
 		return err
@@ -335,12 +344,12 @@ func (tx *Tx) insertMediaFile(ctx context.Context, itemID int64, f MediaFile, no
 	return err
 }
 
-const mediaFileColumns = `id, item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url, width, height, fps, bitrate, created_at`
+const mediaFileColumns = `id, item_id, rendition, mime_type, size_bytes, sha256, storage_key, remote_url, width, height, fps, bitrate, torrent_url, magnet_uri, created_at`
 
 func scanMediaFile(row rowScanner) (*MediaFile, error) {
 	var f MediaFile
 	err := row.Scan(&f.ID, &f.ItemID, &f.Rendition, &f.MimeType, &f.Size, &f.SHA256, &f.StorageKey, &f.RemoteURL,
-		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.CreatedAt)
+		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.TorrentURL, &f.MagnetURI, &f.CreatedAt)
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -79,7 +79,7 @@ func (s *Store) PublishedTorrent(ctx context.Context, infoHash string) (*Torrent
 		WHERE t.info_hash = $1 AND i.state = $2`, infoHash, StatePublished).Scan(
 		&t.MediaFileID, &t.ItemID, &t.InfoHash, &t.PieceLength, &t.Info, &t.CreatedAt,
 		&f.ID, &f.ItemID, &f.Rendition, &f.MimeType, &f.Size, &f.SHA256, &f.StorageKey, &f.RemoteURL,
-		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.CreatedAt)
+		&f.Width, &f.Height, &f.FPS, &f.Bitrate, &f.TorrentURL, &f.MagnetURI, &f.CreatedAt)
 	if err != nil {
 		return nil, nil, notFound(err)
 	}

@@ -30,7 +30,17 @@ func (s *server) visibleItem(ctx context.Context, user *store.User, publicID str
 	if item.State != store.StatePublished && !manage {
 		return nil, false, store.ErrNotFound
 	}
+	// A remote item waiting for review (or rejected) is seen by curators
+	// only, who decide.
+	if item.ReviewState != store.ReviewAccepted && !isCurator(user) {
+		return nil, false, store.ErrNotFound
+	}
 	return item, manage, nil
+}
+
+// isCurator tells whether user curates the hub (curators and admins).
+func isCurator(user *store.User) bool {
+	return user != nil && (user.Role == store.RoleCurator || user.Role == store.RoleAdmin)
 }
 
 // extendDeadlines gives a handler that streams size bytes (in or out) time

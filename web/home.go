@@ -8,14 +8,23 @@ import (
 
 type homePage struct {
 	Channels []*store.Channel
+	// Recent are the latest published items the hub shows: its own and
+	// the remote ones its curators accepted.
+	Recent []*store.Item
 }
 
-// handleHome lists the local channels, newest first.
+// handleHome shows the latest items, local and accepted remote ones, and
+// the local channels, newest first.
 func (s *server) handleHome(w http.ResponseWriter, r *http.Request) {
 	channels, err := s.store.ListChannels(r.Context(), store.ChannelFilter{LocalOnly: true})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", "", homePage{Channels: channels})
+	recent, err := s.store.RecentItems(r.Context(), 24, 0)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "", homePage{Channels: channels, Recent: recent})
 }

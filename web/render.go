@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -52,6 +53,16 @@ var templateFuncs = template.FuncMap{
 	"stateLabel": stateLabel,
 	"plural":     plural,
 	"approval":   approvalButtons,
+	"hostOf":     hostOfURL,
+}
+
+// hostOfURL is the host of a URL ("" when it has none).
+func hostOfURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // approvalButtons is the data of the "approval-buttons" template.

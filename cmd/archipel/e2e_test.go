@@ -49,9 +49,10 @@ func TestMain(m *testing.M) {
 
 // hub is one data directory and database, shared by the commands of a test.
 type hub struct {
-	t       testing.TB
-	dataDir string
-	dbURL   string
+	t        testing.TB
+	dataDir  string
+	dbURL    string
+	extraEnv []string // for every command and serve
 }
 
 func newHub(t testing.TB, e store.Engine) *hub {
@@ -59,13 +60,13 @@ func newHub(t testing.TB, e store.Engine) *hub {
 }
 
 func (h *hub) env() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"ARCHIPEL_DATA_DIR="+h.dataDir,
 		"ARCHIPEL_DATABASE_URL="+h.dbURL,
 		"ARCHIPEL_LISTEN=127.0.0.1:0",
 		"ARCHIPEL_BT_PORT=0", // tests run hubs side by side
 		"ARCHIPEL_NODE_NAME=test-node",
-	)
+	), h.extraEnv...)
 }
 
 // run runs a command to completion and returns its output and exit status.
@@ -104,7 +105,7 @@ type server struct {
 	done chan error
 }
 
-var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
+var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.\d+:\d+)`)
 
 func (h *hub) serve(extraEnv ...string) *server {
 	h.t.Helper()

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/store/storetest"
+)
+
+// loopbackHub is a hub process on its own loopback address, with the
+// public URL other hubs reach it at.
+type loopbackHub struct {
+	*hub
+	addr string // 127.0.0.N:port
+	srv  *server
+}
+
+// startLoopbackHub serves h on ip (a free port), letting federation reach
+// loopback addresses.
+func startLoopbackHub(t *testing.T, h *hub, ip string) *loopbackHub {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", ip, err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := []string{"ARCHIPEL_LISTEN=" + addr, "ARCHIPEL_PUBLIC_URL=http://" + addr,
+		"ARCHIPEL_FEDERATION_ALLOW_PRIVATE_ADDRESSES=true", "ARCHIPEL_ADMIN_PASSWORD=correct-horse-battery"}
+	h.extraEnv = env
+	l := &loopbackHub{hub: h, addr: addr, srv: h.serve()}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log of the hub at %s:\n%s", addr, l.srv.log())
+		}
+	})
+	return l
+}
+
+func (l *loopbackHub) get(t *testing.T, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + l.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+	return string(b)
+}
+
+// TestTwoHubsFollowIndexReview runs two hub processes, A on 127.0.0.2 and
+// B on 127.0.0.3 (B on PostgreSQL when one is reachable): B's curator
+// follows A's channel from the command line, A accepts, A publishes a
+// video, B indexes it into its review queue, the curator accepts it, and
+// it appears on B's home page playing from A's files; blocking A's
+// instance then purges it from B.
+func TestTwoHubsFollowIndexReview(t *testing.T) {
+	engines := storetest.Engines(t)
+	a := startLoopbackHub(t, newHub(t, store.SQLite), "127.0.0.2")
+	b := startLoopbackHub(t, newHub(t, engines[len(engines)-1]), "127.0.0.3")
+	a.setUpChannel("video", "films")
+
+	out := b.mustRun("", "follow", "@films@"+a.addr, "--min-duration", "1s")
+	if !strings.Contains(out, "following http://"+a.addr+"/c/films (Group") || !strings.Contains(out, ": pending") {
+		t.Fatalf("follow: %q", out)
+	}
+	type follow struct {
+		Target, Actor, State string
+		Languages            []string
+	}
+	waitFor(t, "A accepts B's follow", 30*time.Second, func() bool {
+		var fs []follow
+		if err := json.Unmarshal([]byte(b.mustRun("", "follows", "--json")), &fs); err != nil || len(fs) != 1 {
+			t.Fatalf("follows --json: %v %+v", err, fs)
+		}
+		return fs[0].State == "accepted"
+	})
+	// A lists B's instance actor among the channel's followers.
+	if page := a.get(t, "/c/films"); !strings.Contains(page, "1 follower") {
+		t.Errorf("A's channel page does not count B's follow:\n%.2000s", page)
+	}
+
+	video := generate(t, filepath.Join(t.TempDir(), "clip.mp4"), "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:v", "libx264", "-c:a", "aac")
+	up := a.mustRun("", "upload", "--channel", "films", "--title", "Seaside film", "--publish", "--wait", video)
+	if !strings.Contains(up, "published") {
+		t.Fatalf("upload: %q", up)
+	}
+
+	type queued struct{ ID, Title, Origin string }
+	var q []queued
+	waitFor(t, "B indexes A's video for review", 60*time.Second, func() bool {
+		if err := json.Unmarshal([]byte(b.mustRun("", "review", "list", "--json")), &q); err != nil {
+			t.Fatal(err)
+		}
+		return len(q) == 1
+	})
+	if q[0].Title != "Seaside film" || !strings.HasPrefix(q[0].Origin, "http://"+a.addr+"/i/") {
+		t.Fatalf("review queue: %+v", q)
+	}
+	if home := b.get(t, "/"); strings.Contains(home, "Seaside film") {
+		t.Fatal("B's home page shows an item before review")
+	}
+	if page := b.get(t, "/i/"+q[0].ID); page != "HTTP 404" {
+		t.Fatalf("a pending item's page is public: %.300s", page)
+	}
+	if out := b.mustRun("", "review", "accept", q[0].ID); !strings.HasPrefix(out, "accepted "+q[0].ID) {
+		t.Fatalf("review accept: %q", out)
+	}
+	home := b.get(t, "/")
+	if !strings.Contains(home, "Seaside film") || !strings.Contains(home, "from "+a.addr) {
+		t.Fatalf("B's home page lacks the accepted item:\n%.3000s", home)
+	}
+	page := b.get(t, "/i/"+q[0].ID)
+	if !strings.Contains(page, `<source src="http://`+a.addr+`/media/items/`) {
+		t.Fatalf("B's item page does not play A's file:\n%.3000s", page)
+	}
+	if _, _, code := b.run("", "review", "accept", q[0].ID); code == 0 {
+		t.Fatal("accepting twice succeeded")
+	}
+}
