@@ -113,7 +113,6 @@ func (s *Store) AcceptedCuratedFollows(ctx context.Context) ([]*CuratedFollow, e
 	return queryAll(ctx, s.q, scanCuratedFollow, curatedSelect+`WHERE f.state = 'accepted' ORDER BY f.id`)
 }
 
-
 // IndexedItem is a remote item as a followed actor brought it.
 type IndexedItem struct {
 	RemoteItem
