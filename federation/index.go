@@ -272,19 +272,20 @@ func (s *Service) remoteFiles(ctx context.Context, obj *ap.Object) (files []stor
 			}
 		}
 	}
+	origin := hostOf(obj.ID)
 	for i := range files {
-		if err := s.publicMediaURL(ctx, files[i].RemoteURL); err != nil {
+		if err := s.publicMediaURL(ctx, files[i].RemoteURL, origin); err != nil {
 			return nil, "", err
 		}
 		if t := byHeight[files[i].Height]; t != nil {
-			if t.torrent != "" && s.publicMediaURL(ctx, t.torrent) == nil {
+			if t.torrent != "" && s.publicMediaURL(ctx, t.torrent, origin) == nil {
 				files[i].TorrentURL = t.torrent
 			}
 			files[i].MagnetURI = t.magnet
 		}
 	}
 	for _, ic := range obj.Icon {
-		if ic.URL != "" && s.publicMediaURL(ctx, ic.URL) == nil {
+		if ic.URL != "" && s.publicMediaURL(ctx, ic.URL, origin) == nil {
 			mt := ic.MediaType
 			if mt == "" {
 				mt = "image/jpeg"
@@ -293,7 +294,7 @@ func (s *Service) remoteFiles(ctx context.Context, obj *ap.Object) (files []stor
 			break
 		}
 	}
-	if page != "" && s.publicMediaURL(ctx, page) != nil {
+	if page != "" && s.publicMediaURL(ctx, page, origin) != nil {
 		page = ""
 	}
 	return files, page, nil
@@ -312,14 +313,17 @@ func rendition(mimeType string, height, n int) string {
 }
 
 // publicMediaURL refuses a URL that is not http(s) or whose host is, or
-// resolves to, a loopback, private or otherwise non-public address (unless
-// the hub allows private addresses): players and the hub would fetch it.
-func (s *Service) publicMediaURL(ctx context.Context, raw string) error {
+// resolves to, a loopback, private or otherwise non-public address:
+// players and the hub would fetch it, so an item could point them at a
+// service on the viewer's or the hub's network. When the hub allows
+// private addresses (tests, closed networks), a URL on the object's own
+// host (origin) is accepted too, but still no other private address.
+func (s *Service) publicMediaURL(ctx context.Context, raw, origin string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return fmt.Errorf("media URL %q is not an http(s) URL", raw)
 	}
-	if s.allowPrivate {
+	if s.allowPrivate && strings.EqualFold(u.Host, origin) {
 		return nil
 	}
 	host := u.Hostname()

@@ -19,7 +19,8 @@ var templateFS embed.FS
 // pageNames are the pages, each templates/NAME.html defining "content"
 // inside templates/layout.html.
 var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit",
-	"channel_comments", "interact", "feed_settings", "import", "import_progress"}
+	"channel_comments", "interact", "feed_settings", "import", "import_progress",
+	"curation_follows", "curation_review"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
@@ -32,6 +33,7 @@ type view struct {
 	Path             string
 	User             *store.User
 	CanCreateChannel bool
+	CanCurate        bool // the curators' pages are linked
 	CSRFToken        string
 	Version          string
 	StyleURL         string
@@ -154,6 +156,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		Path:             r.URL.Path,
 		User:             user,
 		CanCreateChannel: canCreateChannel(user),
+		CanCurate:        s.curator != nil && isCurator(user),
 		CSRFToken:        s.csrfToken(w, r),
 		Version:          s.version,
 		StyleURL:         s.styleURL,

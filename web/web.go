@@ -95,6 +95,7 @@ type server struct {
 	importer   *podimport.Importer // nil: no import pages
 	tracker    http.Handler        // nil: no /tracker/socket
 	p2p        bool                // the player shares over WebTorrent
+	curator    *curation.Curator   // with federation: the curators' pages
 	iceJSON    string              // the players' RTCIceServer list
 
 	secure        bool   // cookies get the Secure attribute
@@ -253,6 +254,7 @@ func (s *server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	if s.federation != nil {
 		s.federationRoutes(cop)
+		s.curationRoutes()
 		// A channel's owner decides who follows it, from its page.
 		s.route("POST /c/{handle}/followers/manual", s.handleChannelManualApproval)
 		s.route("POST /c/{handle}/followers/{id}/accept", s.handleFollowAnswer(true))

@@ -200,3 +200,29 @@ func reviewCommand() *command {
 		},
 	}
 }
+
+func instanceCommand() *command {
+	set := func(policy, done string) func(context.Context, *env, *store.Store, []string) error {
+		return func(ctx context.Context, e *env, s *store.Store, args []string) error {
+			host := strings.ToLower(strings.TrimSpace(args[0]))
+			if host == "" || strings.ContainsAny(host, "/@ ") {
+				return usagef("give a host name, such as videos.example")
+			}
+			if err := s.SetInstancePolicy(ctx, host, policy); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s %s\n", host, done)
+			return nil
+		}
+	}
+	return &command{
+		name: "instance", summary: "set the hub's policy toward another server",
+		subs: []*command{
+			{name: "block", args: "HOST", summary: "refuse everything from HOST and purge what the hub holds from it (its actors, items, comments, follows)",
+				run: withStore(set(store.PolicyBlock, "blocked: its actors, items and comments are purged"))},
+			{name: "mute", args: "HOST", summary: "keep HOST's items out of the hub's listings", run: withStore(set(store.PolicyMute, "muted"))},
+			{name: "limit", args: "HOST", summary: "federate with HOST for followers only", run: withStore(set(store.PolicyLimit, "limited"))},
+			{name: "reset", args: "HOST", summary: "federate with HOST normally again", run: withStore(set(store.PolicyNone, "federated normally"))},
+		},
+	}
+}

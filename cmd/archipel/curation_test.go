@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,8 +118,17 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if page := b.get(t, "/i/"+q[0].ID); page != "HTTP 404" {
 		t.Fatalf("a pending item's page is public: %.300s", page)
 	}
-	if out := b.mustRun("", "review", "accept", q[0].ID); !strings.HasPrefix(out, "accepted "+q[0].ID) {
-		t.Fatalf("review accept: %q", out)
+	// The curator works the queue on the web: B's admin signs in, sees
+	// the item with its preview, and accepts it.
+	web := b.signIn(t, "admin", "correct-horse-battery")
+	queue := web.get(t, "/curation/review")
+	if !strings.Contains(queue, "Seaside film") || !strings.Contains(queue, `value="`+q[0].ID+`"`) ||
+		!strings.Contains(queue, `src="http://`+a.addr+`/media/items/`) {
+		t.Fatalf("review page:\n%.3000s", queue)
+	}
+	done := web.post(t, "/curation/review", queue, url.Values{"item": {q[0].ID}, "decision": {"accept"}})
+	if !strings.Contains(done, "Accepted 1 item.") || !strings.Contains(done, "by admin") {
+		t.Fatalf("after accepting:\n%.3000s", done)
 	}
 	home := b.get(t, "/")
 	if !strings.Contains(home, "Seaside film") || !strings.Contains(home, "from "+a.addr) {
@@ -129,4 +141,75 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if _, _, code := b.run("", "review", "accept", q[0].ID); code == 0 {
 		t.Fatal("accepting twice succeeded")
 	}
+	// A target that does not exist: the form says so and keeps it.
+	follows := web.get(t, "/curation/follows")
+	if !strings.Contains(follows, "@films@"+a.addr) || !strings.Contains(follows, "Accepted") {
+		t.Fatalf("follows page:\n%.3000s", follows)
+	}
+	bad := web.post(t, "/curation/follows", follows, url.Values{"target": {"@nobody@" + a.addr}})
+	if !strings.Contains(bad, "Cannot follow") || !strings.Contains(bad, `value="@nobody@`+a.addr+`"`) {
+		t.Fatalf("following a missing actor:\n%.3000s", bad)
+	}
+	// Blocking A's instance purges what B holds from it.
+	b.mustRun("", "instance", "block", a.addr)
+	if home := b.get(t, "/"); strings.Contains(home, "Seaside film") {
+		t.Fatal("the item of a blocked instance is still on B's home page")
+	}
+	if page := b.get(t, "/i/" + q[0].ID); page != "HTTP 404" {
+		t.Fatalf("the item of a blocked instance still has a page: %.300s", page)
+	}
+	if out := b.mustRun("", "follows"); strings.Contains(out, a.addr) {
+		t.Fatalf("the follow of a blocked instance's channel is kept: %q", out)
+	}
+}
+
+// webClient is a signed-in browser session on a hub.
+type webClient struct {
+	base string
+	c    *http.Client
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (l *loopbackHub) signIn(t *testing.T, user, password string) *webClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	w := &webClient{base: "http://" + l.addr, c: &http.Client{Jar: jar}}
+	form := w.get(t, "/login")
+	page := w.post(t, "/login", form, url.Values{"username": {user}, "password": {password}})
+	if !strings.Contains(page, "@"+user) {
+		t.Fatalf("sign in as %s:\n%.2000s", user, page)
+	}
+	return w
+}
+
+func (w *webClient) get(t *testing.T, path string) string {
+	t.Helper()
+	resp, err := w.c.Get(w.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// post submits fields with the CSRF token of the page the form is on.
+func (w *webClient) post(t *testing.T, path, page string, fields url.Values) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page:\n%.1000s", page)
+	}
+	fields.Set("csrf_token", m[1])
+	req, _ := http.NewRequest(http.MethodPost, w.base+path, strings.NewReader(fields.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", w.base)
+	resp, err := w.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

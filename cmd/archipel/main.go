@@ -72,6 +72,7 @@ func commands() []*command {
 		unfollowCommand(),
 		followsCommand(),
 		reviewCommand(),
+		instanceCommand(),
 		tokenCommand(),
 		jobsCommand(),
 		configCommand(),
