@@ -1,0 +1,3 @@
+-- Placeholder on the apply branch only: version 9 belongs to another branch
+-- (health), and migrations must run 1..n without gaps. Delete this file when
+-- that branch's 0009 is merged; it has no statements.
