@@ -372,7 +372,7 @@ func TestApplicationHostileInputIsInert(t *testing.T) {
 		for i, entry := range markuptest.XSSCorpus {
 			_, err := s.CreateApplication(ctx, store.NewApplication{Name: entry, Email: fmt.Sprintf("x%d@example.org", i),
 				Username: entry, ChannelHandle: entry, ChannelTitle: entry, ChannelKind: store.KindVideo, Motivation: entry,
-				Links: []string{"javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>", entry},
+				Links:     []string{"javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>", entry},
 				TokenHash: fmt.Sprintf("hostile-%d", i)})
 			if err != nil {
 				t.Fatal(err)
