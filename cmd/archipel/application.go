@@ -28,7 +28,7 @@ func applicationCommand() *command {
 		subs: []*command{
 			{
 				name: "list", summary: "list applications, pending first",
-				help: `Lists the pending applications, oldest first, then the 50 latest decisions.`,
+				help:  `Lists the pending applications, oldest first, then the 50 latest decisions.`,
 				flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					apps, err := s.ListApplications(ctx, 50)
@@ -94,7 +94,7 @@ recorded as made by "command line".`,
 			},
 			{
 				name: "decline", args: "ID", summary: "decline an application with a message",
-				help: `The message (required) is shown to the applicant on their status page.`,
+				help:  `The message (required) is shown to the applicant on their status page.`,
 				flags: messageFlag("why the application is declined, shown to the applicant (required)"),
 				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
 					id, err := applicationID(args[0])
