@@ -83,6 +83,10 @@ func CheckPasswordStrength(pw string) error {
 // Service creates and changes accounts and channels.
 type Service struct {
 	Store *store.Store
+	// AutoApproveDomains are the e-mail domains whose applicants are
+	// approved at once (--auto-approve-domains): "example.org" exactly,
+	// ".example.org" any subdomain. See MatchDomain.
+	AutoApproveDomains []string
 }
 
 // CreateUser validates and creates a local user.

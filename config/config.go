@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,11 @@ type Config struct {
 	SeedMax    int         // torrents seeded at once; 0: none
 	SeedWebRTC int         // of those, announced to browsers over WebRTC too
 	ICEServers []ICEServer // given to WebRTC, on the hub and in players
+
+	// AutoApproveDomains are the e-mail domains whose creator applications
+	// are approved at once, lower-cased: "example.org", or ".example.org"
+	// for any subdomain.
+	AutoApproveDomains []string
 }
 
 // ICEServer is a STUN or TURN server, from --ice-servers.
@@ -274,7 +280,25 @@ var Options = []Option{
 			}
 			return nil
 		}},
+	{Name: "auto-approve-domains", Default: "", Accepts: "comma-separated e-mail domains, e.g. example.org,.gouv.fr (a leading dot: any subdomain), or empty", Usage: "creator applications from these e-mail domains are approved without a curator (addresses are not verified: the hub sends no mail)",
+		set: func(c *Config, v string) error {
+			c.AutoApproveDomains = nil
+			for _, d := range strings.Split(v, ",") {
+				d = strings.ToLower(strings.TrimSpace(d))
+				if d == "" {
+					continue
+				}
+				if !domainRE.MatchString(strings.TrimPrefix(d, ".")) {
+					return fmt.Errorf("%q is not a domain", d)
+				}
+				c.AutoApproveDomains = append(c.AutoApproveDomains, d)
+			}
+			return nil
+		}},
 }
+
+// domainRE matches a DNS name of two labels or more (ASCII; IDNs as xn--).
+var domainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 
 func intIn(dst *int, v string, lo, hi int) error {
 	n, err := strconv.Atoi(v)

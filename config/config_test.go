@@ -104,3 +104,19 @@ func TestREADMEDocumentsEveryOption(t *testing.T) {
 		t.Fatalf("README.md's option table is out of date: run ARCHIPEL_UPDATE_README=1 go test ./config, or paste:\n%s", want)
 	}
 }
+
+func TestAutoApproveDomains(t *testing.T) {
+	c, err := Load(Sources{Flags: map[string]string{"auto-approve-domains": " .Gouv.fr, example.org ,"}, Getenv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.AutoApproveDomains, "|") != ".gouv.fr|example.org" {
+		t.Errorf("domains %q", c.AutoApproveDomains)
+	}
+	for _, bad := range []string{"*.gouv.fr", "a@b.org", "localhost", "x..org"} {
+		_, err := Load(Sources{Flags: map[string]string{"auto-approve-domains": bad}, Getenv: env(nil)})
+		if err == nil || !strings.Contains(err.Error(), "auto-approve-domains") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

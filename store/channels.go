@@ -78,24 +78,32 @@ func scanChannel(row rowScanner) (*Channel, error) {
 // owner does not exist.
 func (s *Store) CreateChannel(ctx context.Context, nc NewChannel) (*Channel, error) {
 	var id int64
-	err := s.InTx(ctx, func(tx *Tx) error {
-		var owner int64
-		if err := tx.q.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1`, nc.OwnerID).Scan(&owner); err != nil {
-			return notFound(err)
-		}
-		now := s.utcNow()
-		actorID, err := tx.insertLocalActor(ctx, "Group", nc.Handle, nc.Title, now, nc.PrivateKeyPEM, nc.PublicKeyPEM)
-		if err != nil {
-			return err
-		}
-		return tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, owner_id, kind, title, description, language, category, explicit, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-			actorID, nc.OwnerID, nc.Kind, nc.Title, nc.Description, nc.Language, nc.Category, nc.Explicit, now).Scan(&id)
+	err := s.InTx(ctx, func(tx *Tx) (err error) {
+		id, err = tx.createChannel(ctx, nc)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return scanChannel(s.q.QueryRowContext(ctx, channelSelect+`WHERE c.id = $1`, id))
+}
+
+// createChannel is CreateChannel inside tx; it returns the channel's id.
+func (tx *Tx) createChannel(ctx context.Context, nc NewChannel) (int64, error) {
+	var owner int64
+	if err := tx.q.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1`, nc.OwnerID).Scan(&owner); err != nil {
+		return 0, notFound(err)
+	}
+	now := tx.s.utcNow()
+	actorID, err := tx.insertLocalActor(ctx, "Group", nc.Handle, nc.Title, now, nc.PrivateKeyPEM, nc.PublicKeyPEM)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, owner_id, kind, title, description, language, category, explicit, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+		actorID, nc.OwnerID, nc.Kind, nc.Title, nc.Description, nc.Language, nc.Category, nc.Explicit, now).Scan(&id)
+	return id, err
 }
 
 // LocalChannel finds a local channel by handle.

@@ -59,21 +59,28 @@ func scanUser(row rowScanner) (*User, error) {
 // handle is taken by a user or a channel.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	var u *User
-	err := s.InTx(ctx, func(tx *Tx) error {
-		now := s.utcNow()
-		actorID, err := tx.insertLocalActor(ctx, "Person", nu.Username, nu.Username, now, nu.PrivateKeyPEM, nu.PublicKeyPEM)
-		if err != nil {
-			return err
-		}
-		row := tx.q.QueryRowContext(ctx, `INSERT INTO users (actor_id, username, email, role, password_hash, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+userColumns,
-			actorID, nu.Username, nu.Email, nu.Role, nu.PasswordHash, now)
-		u, err = scanUser(row)
-		if isUnique(err) {
-			return ErrConflict
-		}
+	err := s.InTx(ctx, func(tx *Tx) (err error) {
+		u, err = tx.createUser(ctx, nu)
 		return err
 	})
+	return u, err
+}
+
+// createUser is CreateUser inside tx (approving an application creates the
+// user and its channel in one transaction).
+func (tx *Tx) createUser(ctx context.Context, nu NewUser) (*User, error) {
+	now := tx.s.utcNow()
+	actorID, err := tx.insertLocalActor(ctx, "Person", nu.Username, nu.Username, now, nu.PrivateKeyPEM, nu.PublicKeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	row := tx.q.QueryRowContext(ctx, `INSERT INTO users (actor_id, username, email, role, password_hash, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+userColumns,
+		actorID, nu.Username, nu.Email, nu.Role, nu.PasswordHash, now)
+	u, err := scanUser(row)
+	if isUnique(err) {
+		return nil, ErrConflict
+	}
 	return u, err
 }
 

@@ -20,7 +20,8 @@ var templateFS embed.FS
 // inside templates/layout.html.
 var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit",
 	"channel_comments", "interact", "feed_settings", "import", "import_progress",
-	"curation_follows", "curation_review"}
+	"curation_follows", "curation_review",
+	"apply", "apply_status", "applications"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.

@@ -251,6 +251,8 @@ func (s *server) routes() http.Handler {
 		s.apiRoute("DELETE /api/items/{id}", s.handleAPIItemDelete)
 		s.apiRoute("GET /api/channels/{handle}/items", s.handleAPIChannelItems)
 	}
+	// Creator applications need no media library: outside its block.
+	s.applicationRoutes()
 	cop := http.NewCrossOriginProtection()
 	if s.federation != nil {
 		s.federationRoutes(cop)

@@ -64,6 +64,7 @@ func commands() []*command {
 		serveCommand(),
 		migrateCommand(),
 		userCommand(),
+		applicationCommand(),
 		channelCommand(),
 		uploadCommand(),
 		itemCommand(),

@@ -72,7 +72,7 @@ func serve(ctx context.Context, e *env) error {
 	defer p2p.close()
 	handler, err := web.New(ctx, web.Deps{
 		Store:      s,
-		Accounts:   &accounts.Service{Store: s},
+		Accounts:   &accounts.Service{Store: s, AutoApproveDomains: e.cfg.AutoApproveDomains},
 		Logger:     log,
 		PublicURL:  e.cfg.PublicURL,
 		Registry:   reg,
