@@ -18,7 +18,8 @@ var templateFS embed.FS
 // pageNames are the pages, each templates/NAME.html defining "content"
 // inside templates/layout.html.
 var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit",
-	"channel_comments", "interact", "feed_settings", "import", "import_progress"}
+	"channel_comments", "interact", "feed_settings", "import", "import_progress",
+	"federation_health"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
