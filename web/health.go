@@ -20,6 +20,9 @@ const healthPageSize = 50
 func (s *server) healthRoutes() {
 	s.route("GET /admin/federation", s.handleFederationHealth)
 	s.route("GET /admin/federation/{domain}", s.handleInstanceHealth)
+	graphs := &activityCache{}
+	s.route("GET /about/activity", s.handleActivityGraphs(graphs))
+	s.route("GET /about/activity.json", s.handleActivityGraphsJSON(graphs))
 }
 
 // requireCurator lets curators and admins through. It sends anonymous
@@ -70,14 +73,14 @@ type healthSortLink struct {
 // healthRow is one instance as the page shows it: states and times made
 // into text here, so the template stays simple.
 type healthRow struct {
-	Domain, Software                      string
+	Domain, Software                         string
 	Parked, Failing, Blocked, Muted, Limited bool
-	ParkedUntil, ParkedReason             string
-	Following, FollowingPending, Followers int
-	LastSuccess, LastFailure, LastError   string
-	FailureCount                          int
-	Delivered, Failed                     int64
-	Queue                                 int
+	ParkedUntil, ParkedReason                string
+	Following, FollowingPending, Followers   int
+	LastSuccess, LastFailure, LastError      string
+	FailureCount                             int
+	Delivered, Failed                        int64
+	Queue                                    int
 }
 
 var healthSortLabels = map[string]string{
@@ -149,29 +152,6 @@ func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) 
 		p.NextURL = link(p.Sort, page+1)
 	}
 	s.render(w, r, http.StatusOK, "federation_health", "Federation health", p)
-}
-
-// handleInstanceHealth shows one instance's health.
-func (s *server) handleInstanceHealth(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.requireCurator(w, r); !ok {
-		return
-	}
-	domain := strings.ToLower(r.PathValue("domain"))
-	if domain == "" || len(domain) > 253 {
-		s.renderNotFound(w, r)
-		return
-	}
-	h, err := s.store.InstanceHealthByDomain(r.Context(), domain)
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	row := newHealthRow(h, time.Now())
-	s.render(w, r, http.StatusOK, "federation_health", row.Domain, &healthPage{Instance: &row})
 }
 
 func newHealthRow(h *store.InstanceHealth, now time.Time) healthRow {

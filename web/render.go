@@ -19,7 +19,7 @@ var templateFS embed.FS
 // inside templates/layout.html.
 var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit",
 	"channel_comments", "interact", "feed_settings", "import", "import_progress",
-	"federation_health"}
+	"federation_health", "activity"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
