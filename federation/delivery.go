@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -283,6 +284,7 @@ func (s *Service) recordHealth(ctx context.Context, results []deliver.Result) er
 			o.Delivered++
 		} else if r.Outcome == deliver.Retry {
 			o.Failed++
+			o.Error = failureText(r)
 		}
 	}
 	outcomes := make([]store.DeliveryOutcome, 0, len(order))
@@ -292,6 +294,17 @@ func (s *Service) recordHealth(ctx context.Context, results []deliver.Result) er
 		}
 	}
 	return s.store.RecordDeliveries(context.WithoutCancel(ctx), outcomes, s.parkAfter, s.parkFor)
+}
+
+// failureText says what a failed delivery got, for the health page.
+func failureText(r deliver.Result) string {
+	switch {
+	case r.Err != nil:
+		return r.Err.Error()
+	case r.Status != 0:
+		return "HTTP " + strconv.Itoa(r.Status) + " " + http.StatusText(r.Status)
+	}
+	return "delivery failed"
 }
 
 // countResult feeds the per-host delivery metrics.

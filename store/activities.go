@@ -269,9 +269,14 @@ func (s *Store) CountOutbox(ctx context.Context, actorID int64) (int, error) {
 }
 
 // AddDeliveryJob records that jobID delivers activityID (to inbox, or to
-// everyone when inbox is "").
+// everyone when inbox is ""). The inbox's host is kept for the health page.
 func (tx *Tx) AddDeliveryJob(ctx context.Context, jobID, activityID int64, inbox string) error {
-	_, err := tx.q.ExecContext(ctx, `INSERT INTO delivery_jobs (job_id, activity_id, inbox) VALUES ($1, $2, $3)`, jobID, activityID, inbox)
+	host := ""
+	if inbox != "" {
+		host = HostOf(inbox)
+	}
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO delivery_jobs (job_id, activity_id, inbox, host) VALUES ($1, $2, $3, $4)`,
+		jobID, activityID, inbox, host)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"time"
+	"unicode/utf8"
 )
 
 // Instance policies: none (default), allow (on the allowlist), block
@@ -29,16 +30,18 @@ type Instance struct {
 	LastSuccessAt  *time.Time
 	LastFailureAt  *time.Time
 	ParkedUntil    *time.Time
+	LastError      string // what the latest failed delivery got
+	ParkedReason   string // the failure that parked the host
 }
 
 const instanceColumns = `id, domain, software, version, policy, failure_count, delivered_count, failed_count,
-	last_success_at, last_failure_at, parked_until`
+	last_success_at, last_failure_at, parked_until, last_error, parked_reason`
 
 func scanInstance(row rowScanner) (*Instance, error) {
 	var in Instance
 	var ok, fail, parked sql.NullTime
 	err := row.Scan(&in.ID, &in.Domain, &in.Software, &in.Version, &in.Policy, &in.FailureCount,
-		&in.DeliveredCount, &in.FailedCount, &ok, &fail, &parked)
+		&in.DeliveredCount, &in.FailedCount, &ok, &fail, &parked, &in.LastError, &in.ParkedReason)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -129,11 +132,27 @@ type DeliveryOutcome struct {
 	Host      string
 	Delivered int
 	Failed    int
+	Error     string // of a failed delivery, e.g. "HTTP 503" or a transport error
+}
+
+// maxErrorLen bounds the error text kept per host.
+const maxErrorLen = 300
+
+// clipError shortens an error text to maxErrorLen bytes, on a rune boundary.
+func clipError(s string) string {
+	if len(s) <= maxErrorLen {
+		return s
+	}
+	cut := maxErrorLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // RecordDeliveries updates host health after deliveries: a success resets
 // the failure streak and unparks; a host whose streak reaches parkAfter is
-// parked for parkFor.
+// parked for parkFor, with the failure's error as the reason.
 func (s *Store) RecordDeliveries(ctx context.Context, outcomes []DeliveryOutcome, parkAfter int, parkFor time.Duration) error {
 	if len(outcomes) == 0 {
 		return nil
@@ -146,14 +165,19 @@ func (s *Store) RecordDeliveries(ctx context.Context, outcomes []DeliveryOutcome
 				return err
 			}
 			if o.Delivered > 0 {
-				_, err = tx.q.ExecContext(ctx, `UPDATE instances SET failure_count = 0, parked_until = NULL, last_success_at = $1,
+				_, err = tx.q.ExecContext(ctx, `UPDATE instances SET failure_count = 0, parked_until = NULL, parked_reason = '', last_success_at = $1,
 					delivered_count = delivered_count + $2, failed_count = failed_count + $3, updated_at = $1 WHERE id = $4`,
 					now, o.Delivered, o.Failed, id)
 			} else {
+				msg := clipError(o.Error)
+				if msg == "" {
+					msg = "delivery failed"
+				}
 				_, err = tx.q.ExecContext(ctx, `UPDATE instances SET failure_count = failure_count + 1, last_failure_at = $1,
-					failed_count = failed_count + $2, updated_at = $1,
-					parked_until = CASE WHEN failure_count + 1 >= $3 THEN $4 ELSE parked_until END WHERE id = $5`,
-					now, o.Failed, parkAfter, now.Add(parkFor), id)
+					failed_count = failed_count + $2, updated_at = $1, last_error = $6,
+					parked_until = CASE WHEN failure_count + 1 >= $3 THEN $4 ELSE parked_until END,
+					parked_reason = CASE WHEN failure_count + 1 >= $3 THEN $6 ELSE parked_reason END WHERE id = $5`,
+					now, o.Failed, parkAfter, now.Add(parkFor), id, msg)
 			}
 			if err != nil {
 				return err

@@ -38,11 +38,6 @@ func (s *server) visibleItem(ctx context.Context, user *store.User, publicID str
 	return item, manage, nil
 }
 
-// isCurator tells whether user curates the hub (curators and admins).
-func isCurator(user *store.User) bool {
-	return user != nil && (user.Role == store.RoleCurator || user.Role == store.RoleAdmin)
-}
-
 // extendDeadlines gives a handler that streams size bytes (in or out) time
 // for it beyond the server's whole-request timeouts: two minutes plus one
 // second per 32 KiB. Writers that cannot set deadlines are left alone.

@@ -23,25 +23,6 @@ func (s *server) curationRoutes() {
 	s.route("POST /curation/review", s.handleCurationDecide)
 }
 
-// requireCurator lets curators and admins through; it sends anonymous
-// visitors to sign in and shows others a 403 page.
-func (s *server) requireCurator(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
-	user, err := s.currentUser(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return nil, false
-	}
-	if user == nil {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
-		return nil, false
-	}
-	if !isCurator(user) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed", "Only the hub's curators and admins can do this.")
-		return nil, false
-	}
-	return user, true
-}
-
 // followForm is the follow form as typed.
 type followForm struct {
 	Target, Languages, Tags, MinMinutes string

@@ -21,7 +21,8 @@ var templateFS embed.FS
 var pageNames = []string{"home", "login", "channel_new", "channel", "error", "upload", "item", "item_edit",
 	"channel_comments", "interact", "feed_settings", "import", "import_progress",
 	"curation_follows", "curation_review",
-	"apply", "apply_status", "applications"}
+	"apply", "apply_status", "applications",
+	"federation_health", "activity"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.

@@ -264,6 +264,7 @@ func (s *server) routes() http.Handler {
 		if s.library != nil {
 			s.commentRoutes()
 		}
+		s.healthRoutes()
 	}
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 	s.route("/", s.handleNotFound)

@@ -155,7 +155,7 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if home := b.get(t, "/"); strings.Contains(home, "Seaside film") {
 		t.Fatal("the item of a blocked instance is still on B's home page")
 	}
-	if page := b.get(t, "/i/" + q[0].ID); page != "HTTP 404" {
+	if page := b.get(t, "/i/"+q[0].ID); page != "HTTP 404" {
 		t.Fatalf("the item of a blocked instance still has a page: %.300s", page)
 	}
 	if out := b.mustRun("", "follows"); strings.Contains(out, a.addr) {
