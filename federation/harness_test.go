@@ -49,6 +49,7 @@ type hub struct {
 	owner   *store.User
 	channel *store.Channel
 	logs    *bytes.Buffer
+	logw    *lockedWriter // writes logs
 }
 
 type hubOptions struct {
@@ -79,7 +80,8 @@ func newHubTB(t testing.TB, s *store.Store, o hubOptions) *hub {
 		h.url = "http://" + h.addr
 	}
 	pub, _ := url.Parse(h.url)
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.logw = &lockedWriter{w: h.logs}
+	logger := slog.New(slog.NewTextHandler(h.logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	storage, err := media.NewLocalStorage(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -230,6 +232,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// logText is what the hub logged so far, read under its writer's lock.
+func (h *hub) logText() string {
+	h.logw.mu.Lock()
+	defer h.logw.mu.Unlock()
+	return h.logs.String()
 }
 
 // remote is a fake fediverse server (Mastodon-shaped) on loopback. It
