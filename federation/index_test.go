@@ -36,8 +36,8 @@ func peerTube(r *remote) (app, channel string) {
 func peerTubeVideo(r *remote, id, title, lang, fileURL string) map[string]any {
 	return map[string]any{
 		"type": "Video", "id": id, "name": title, "duration": "PT42S", "uuid": "9c9de5e8-0a1b-4b5c-8f1e-0a1b2c3d4e5f",
-		"tag":      []any{map[string]string{"type": "Hashtag", "name": "#Science"}},
-		"language": map[string]string{"identifier": lang, "name": lang},
+		"tag":       []any{map[string]string{"type": "Hashtag", "name": "#Science"}},
+		"language":  map[string]string{"identifier": lang, "name": lang},
 		"sensitive": false, "published": "2026-11-20T10:00:00.000Z", "mediaType": "text/markdown", "content": "A *film*",
 		"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{r.actor("films") + "/followers"},
 		"attributedTo": []any{map[string]string{"type": "Person", "id": r.actor("alice")}, map[string]string{"type": "Group", "id": r.actor("films")}},
