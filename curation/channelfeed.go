@@ -6,6 +6,7 @@ package curation
 
 import (
 	"context"
+	"html"
 	"net/url"
 	"strings"
 
@@ -143,6 +144,8 @@ func (f *Feeds) item(ctx context.Context, ch *store.Channel, it *store.Item) (*f
 		CommentsURL: pageURL + "#comments",
 	}
 	switch {
+	case it.OriginURI != "": // a remote item keeps its origin's id, and its comments are there
+		item.GUID = it.OriginURI
 	case it.FeedGUID != "": // an imported episode keeps its guid: apps that follow the move see no duplicate
 		item.GUID = it.FeedGUID
 	case f.Federation != nil:
@@ -191,6 +194,14 @@ func (f *Feeds) item(ctx context.Context, ch *store.Channel, it *store.Item) (*f
 	if it.Chapters != "" {
 		item.Chapters = &feeds.Chapters{URL: pageURL + "/chapters.json", Type: "application/json+chapters"}
 	}
+	if it.OriginURI != "" {
+		// Replies go to the origin, where the thread lives.
+		if a, err := f.Store.ActorByID(ctx, ch.ActorID); err == nil {
+			item.SocialInteract = []feeds.SocialInteract{{Protocol: "activitypub", URI: it.OriginURI,
+				AccountID: "@" + a.Username + "@" + a.Domain, AccountURL: a.URI, Priority: 1}}
+		}
+		return item, nil
+	}
 	if f.Federation != nil {
 		policy, err := f.Federation.CommentsPolicyOf(ctx, it)
 		if err != nil {
@@ -204,4 +215,51 @@ func (f *Feeds) item(ctx context.Context, ch *store.Channel, it *store.Item) (*f
 		}
 	}
 	return item, nil
+}
+
+// CollectionFeedURL is where a collection's podcast feed is.
+func (f *Feeds) CollectionFeedURL(slug string) string {
+	return strings.TrimRight(f.PublicURL.String(), "/") + "/collections/" + slug + "/feed.rss"
+}
+
+// CollectionFeed is a collection's podcast feed: its local and remote
+// items in the curator's order, remote episodes with their origin's
+// enclosures and their origin as the place to reply.
+func (f *Feeds) CollectionFeed(ctx context.Context, c *store.Collection, entries []store.CollectionEntry, hub string) (*feeds.Feed, error) {
+	base := strings.TrimRight(f.PublicURL.String(), "/")
+	feedURL := f.CollectionFeedURL(c.Slug)
+	feed := &feeds.Feed{
+		Title: c.Title, Description: c.Description, Link: base + "/collections/" + c.Slug, FeedURL: feedURL,
+		Updated: c.UpdatedAt, Podcast: true, GUID: feeds.PodcastGUID(feedURL), Locked: true, Author: hub,
+		Medium: "podcast", Categories: []feeds.Category{defaultCategory(store.KindPodcast)}, WebSubHub: f.WebSubHub,
+	}
+	if feed.Description == "" {
+		feed.Description = c.Title
+	}
+	channels := map[int64]*store.Channel{}
+	for _, e := range entries {
+		ch := channels[e.Item.ChannelID]
+		if ch == nil {
+			var err error
+			if ch, err = f.Store.ChannelByID(ctx, e.Item.ChannelID); err != nil {
+				return nil, err
+			}
+			channels[e.Item.ChannelID] = ch
+		}
+		item, err := f.item(ctx, ch, e.Item)
+		if err != nil {
+			return nil, err
+		}
+		if item == nil {
+			continue
+		}
+		if e.Note != "" {
+			item.Description = "<p>" + html.EscapeString(e.Note) + "</p>" + item.Description
+		}
+		if e.Item.UpdatedAt.After(feed.Updated) {
+			feed.Updated = e.Item.UpdatedAt
+		}
+		feed.Items = append(feed.Items, *item)
+	}
+	return feed, nil
 }

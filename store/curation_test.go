@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,74 @@ func TestCuratedFollowsAndReview(t *testing.T) {
 		}
 		if log, _ := s.ReviewDecisions(ctx, 10); len(log) != 1 || log[0].ItemID != 0 || log[0].Title != "Seaside, edited" {
 			t.Fatalf("log after delete = %+v", log)
+		}
+	})
+}
+
+func TestCollections(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		owner := newUser(t, s, "alice", store.RoleCreator)
+		c, err := s.CreateChannel(ctx, store.NewChannel{OwnerID: owner.ID, Kind: store.KindVideo, Handle: "clips", Title: "Clips"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := finishedItem(t, s, c, "aaaa000000000000000000000000000000000000", true)
+		b := finishedItem(t, s, c, "bbbb000000000000000000000000000000000000", true)
+		draft := finishedItem(t, s, c, "cccc000000000000000000000000000000000000", false)
+		coll, err := s.CreateCollection(ctx, "picks", "Picks", "The best", true, owner.ID)
+		if err != nil || coll.Slug != "picks" || !coll.Featured || coll.CreatedBy != "alice" {
+			t.Fatalf("CreateCollection = %+v, %v", coll, err)
+		}
+		if _, err := s.CreateCollection(ctx, "picks", "Again", "", false, 0); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a taken slug: %v", err)
+		}
+		for _, it := range []*store.Item{a, b, draft} {
+			if err := s.AddToCollection(ctx, coll.ID, it.ID, "note "+it.Title); err != nil {
+				t.Fatal(err)
+			}
+		}
+		order := func(all bool) string {
+			es, err := s.CollectionEntries(ctx, coll.ID, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range es {
+				out = append(out, e.Item.Title[len(e.Item.Title)-4:])
+			}
+			return strings.Join(out, ",")
+		}
+		if got := order(false); got != "aaaa,bbbb" {
+			t.Fatalf("visible entries %s (a draft is not shown)", got)
+		}
+		if got := order(true); got != "aaaa,bbbb,cccc" {
+			t.Fatalf("all entries %s", got)
+		}
+		if err := s.MoveInCollection(ctx, coll.ID, b.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MoveInCollection(ctx, coll.ID, b.ID, true); err != nil { // already first: nothing
+			t.Fatal(err)
+		}
+		if got := order(true); got != "bbbb,aaaa,cccc" {
+			t.Fatalf("after moving up: %s", got)
+		}
+		if err := s.RemoveFromCollection(ctx, coll.ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RemoveFromCollection(ctx, coll.ID, a.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("removing twice: %v", err)
+		}
+		if _, err := s.DeleteItem(ctx, b.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.CollectionBySlug(ctx, "picks")
+		if got == nil || got.Count != 0 || order(true) != "cccc" {
+			t.Fatalf("after deletions: %+v, %s", got, order(true))
+		}
+		if fs, _ := s.Collections(ctx, true); len(fs) != 1 {
+			t.Fatalf("featured = %+v", fs)
 		}
 	})
 }

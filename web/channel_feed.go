@@ -189,6 +189,16 @@ func (s *server) handleFeedsOPML(w http.ResponseWriter, r *http.Request) {
 		outlines = append(outlines, feeds.Outline{Text: ch.Title, Title: ch.Title, Type: "rss",
 			XMLURL: s.feeds.FeedURL(ch.Handle, "rss"), HTMLURL: base + "/c/" + ch.Handle})
 	}
+	// The curated catalogue: every collection is a podcast feed too.
+	colls, err := s.store.Collections(r.Context(), false)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, c := range colls {
+		outlines = append(outlines, feeds.Outline{Text: c.Title, Title: c.Title, Type: "rss",
+			XMLURL: s.feeds.CollectionFeedURL(c.Slug), HTMLURL: base + "/collections/" + c.Slug})
+	}
 	body, err := feeds.OPML("Podcasts and video channels of "+s.publicURL.Host, s.publicURL.Host, time.Now(), outlines)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -11,6 +11,8 @@ type homePage struct {
 	// Recent are the latest published items the hub shows: its own and
 	// the remote ones its curators accepted.
 	Recent []*store.Item
+	// Featured are the collections curators put on the home page.
+	Featured []*store.Collection
 }
 
 // handleHome shows the latest items, local and accepted remote ones, and
@@ -26,5 +28,10 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", "", homePage{Channels: channels, Recent: recent})
+	featured, err := s.store.Collections(r.Context(), true)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "", homePage{Channels: channels, Recent: recent, Featured: featured})
 }

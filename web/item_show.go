@@ -142,12 +142,12 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 		page.Downloads = append(page.Downloads, download{Label: "Original upload", RenditionView: *v.Source})
 	}
 	for _, d := range page.Downloads {
-		if d.Torrent != nil && strings.HasPrefix(d.Torrent.Magnet, "magnet:?") {
+		if d.Torrent != nil && d.Torrent.Torrent != "" && strings.HasPrefix(d.Torrent.Magnet, "magnet:?") {
 			d.Magnet = template.URL(d.Torrent.Magnet) // made by torrent.Magnet, its parts query-escaped
 			page.Torrents = append(page.Torrents, d)
 		}
 	}
-	if s.p2p && item.State == store.StatePublished && len(sources) > 0 && sources[0].Torrent != nil {
+	if s.p2p && item.OriginURI == "" && item.State == store.StatePublished && len(sources) > 0 && sources[0].Torrent != nil {
 		page.P2P = s.playerP2P(sources[0])
 	}
 	s.render(w, r, status, "item", item.Title, page)

@@ -22,7 +22,8 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 	"channel_comments", "interact", "feed_settings", "import", "import_progress",
 	"curation_follows", "curation_review",
 	"apply", "apply_status", "applications",
-	"federation_health", "activity"}
+	"federation_health", "activity",
+	"collections", "collection"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
@@ -36,6 +37,7 @@ type view struct {
 	User             *store.User
 	CanCreateChannel bool
 	CanCurate        bool // the curators' pages are linked
+	Collections      bool // the hub has media, so collections
 	CSRFToken        string
 	Version          string
 	StyleURL         string
@@ -58,6 +60,7 @@ var templateFuncs = template.FuncMap{
 	"plural":     plural,
 	"approval":   approvalButtons,
 	"hostOf":     hostOfURL,
+	"list":       func(v ...string) []string { return v },
 }
 
 // hostOfURL is the host of a URL ("" when it has none).
@@ -159,6 +162,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		User:             user,
 		CanCreateChannel: canCreateChannel(user),
 		CanCurate:        s.curator != nil && isCurator(user),
+		Collections:      s.library != nil,
 		CSRFToken:        s.csrfToken(w, r),
 		Version:          s.version,
 		StyleURL:         s.styleURL,

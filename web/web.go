@@ -241,6 +241,7 @@ func (s *server) routes() http.Handler {
 		s.route("POST /i/{id}/delete", s.handleItemDelete)
 		s.route("GET /media/{key...}", s.handleMedia)
 		s.route("GET /torrents/{file}", s.handleTorrent)
+		s.collectionRoutes()
 
 		tus := s.serveUploads(s.uploads.Handler())
 		s.apiRoute(uploadsPath, tus)

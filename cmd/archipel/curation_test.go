@@ -141,6 +141,44 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if _, _, code := b.run("", "review", "accept", q[0].ID); code == 0 {
 		t.Fatal("accepting twice succeeded")
 	}
+	// A featured collection holds it, with a note; its podcast feed keeps
+	// the origin's enclosure and points replies at the origin.
+	colls := web.get(t, "/collections")
+	made := web.post(t, "/collections", colls, url.Values{"title": {"Picks"}, "slug": {"picks"}, "featured": {"1"}})
+	if !strings.Contains(made, "<h1>Picks</h1>") {
+		t.Fatalf("new collection:\n%.2000s", made)
+	}
+	added := web.post(t, "/collections/picks/items", made, url.Values{"item": {"http://" + b.addr + "/i/" + q[0].ID}, "note": {"Our <favourite>"}})
+	if !strings.Contains(added, "Seaside film") || !strings.Contains(added, "Our &lt;favourite&gt;") {
+		t.Fatalf("collection after adding:\n%.3000s", added)
+	}
+	if home := b.get(t, "/"); !strings.Contains(home, "Featured collections") || !strings.Contains(home, `href="/collections/picks"`) {
+		t.Fatalf("B's home page lacks the featured collection:\n%.3000s", home)
+	}
+	feed := b.get(t, "/collections/picks/feed.rss")
+	if !strings.Contains(feed, `<enclosure url="http://`+a.addr+`/media/items/`) || !strings.Contains(feed, `uri="`+q[0].Origin+`"`) ||
+		!strings.Contains(feed, "<guid isPermaLink=\"false\">"+q[0].Origin+"</guid>") {
+		t.Fatalf("the collection's feed:\n%.4000s", feed)
+	}
+	if opml := b.get(t, "/feeds.opml"); !strings.Contains(opml, "/collections/picks/feed.rss") {
+		t.Fatalf("the OPML lacks the collection:\n%s", opml)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+b.addr+"/collections/picks", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var playlist struct {
+		Type         string
+		TotalItems   int
+		OrderedItems []struct{ Type, URL string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&playlist)
+	resp.Body.Close()
+	if err != nil || playlist.Type != "Playlist" || playlist.TotalItems != 1 || playlist.OrderedItems[0].URL != q[0].Origin {
+		t.Fatalf("the collection as ActivityPub: %+v, %v", playlist, err)
+	}
 	// A target that does not exist: the form says so and keeps it.
 	follows := web.get(t, "/curation/follows")
 	if !strings.Contains(follows, "@films@"+a.addr) || !strings.Contains(follows, "Accepted") {

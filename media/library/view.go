@@ -85,6 +85,9 @@ func (l *Library) View(ctx context.Context, item *store.Item, withSource bool) (
 			if rv.Torrent, err = l.TorrentURLs(t, f.StorageKey); err != nil {
 				return nil, err
 			}
+		} else if f.StorageKey == "" && (f.TorrentURL != "" || f.MagnetURI != "") {
+			// A remote file's links, as its origin gave them.
+			rv.Torrent = &TorrentURLs{Torrent: f.TorrentURL, Magnet: f.MagnetURI, WebSeed: f.RemoteURL}
 		}
 		if f.Rendition == "source" {
 			if withSource {
