@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,8 @@ type blockCache struct {
 	valid     bool
 	domains   map[string]bool
 	actors    map[string]bool
+	allowlist bool            // the hub federates only with allowed instances
+	allowed   map[string]bool // instances with the allow policy
 }
 
 // blockCacheTTL bounds how long another node's block takes to reach this
@@ -45,7 +49,7 @@ func (s *Store) SenderBlocked(ctx context.Context, host, actorURI string) (bool,
 	c := &s.blocks
 	c.mu.Lock()
 	if c.valid && c.loadedGen == c.gen && time.Since(c.loadedAt) < blockCacheTTL {
-		blocked := c.domains[host] || c.actors[actorURI]
+		blocked := c.refuses(host, actorURI)
 		c.mu.Unlock()
 		return blocked, nil
 	}
@@ -53,9 +57,13 @@ func (s *Store) SenderBlocked(ctx context.Context, host, actorURI string) (bool,
 	c.mu.Unlock()
 
 	domains, actors := map[string]bool{}, map[string]bool{}
+	mode := FederationOpen
 	at := time.Now()
+	allowed := map[string]bool{}
 	rows, err := s.q.QueryContext(ctx, `SELECT 'd', domain FROM instances WHERE policy = 'block'
-		UNION ALL SELECT 'a', uri FROM actors WHERE policy = 'block' AND uri IS NOT NULL`)
+		UNION ALL SELECT 'a', uri FROM actors WHERE policy = 'block' AND uri IS NOT NULL
+		UNION ALL SELECT 'w', domain FROM instances WHERE policy = 'allow'
+		UNION ALL SELECT 'm', value FROM settings WHERE key = 'federation_mode'`)
 	if err != nil {
 		return false, err
 	}
@@ -65,19 +73,62 @@ func (s *Store) SenderBlocked(ctx context.Context, host, actorURI string) (bool,
 		if err := rows.Scan(&kind, &v); err != nil {
 			return false, err
 		}
-		if kind == "d" {
+		switch kind {
+		case "d":
 			domains[v] = true
-		} else {
+		case "a":
 			actors[v] = true
+		case "w":
+			allowed[v] = true
+		case "m":
+			mode = v
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
+	loaded := blockCache{domains: domains, actors: actors, allowed: allowed, allowlist: mode == FederationAllowlist}
 	c.mu.Lock()
 	if gen == c.gen && (!c.valid || at.After(c.loadedAt)) {
-		c.domains, c.actors, c.loadedAt, c.loadedGen, c.valid = domains, actors, at, gen, true
+		c.domains, c.actors, c.allowed, c.allowlist = domains, actors, allowed, loaded.allowlist
+		c.loadedAt, c.loadedGen, c.valid = at, gen, true
 	}
 	c.mu.Unlock()
-	return domains[host] || actors[actorURI], nil
+	return loaded.refuses(host, actorURI), nil
+}
+
+// refuses applies the loaded sets: a blocked actor or host, or, in
+// allowlist mode, a host that is not allowed.
+func (c *blockCache) refuses(host, actorURI string) bool {
+	if c.domains[host] || c.actors[actorURI] {
+		return true
+	}
+	return c.allowlist && host != "" && !c.allowed[host]
+}
+
+// Federation modes: open (everyone but blocked instances and actors) or
+// allowlist (only instances with the allow policy).
+const (
+	FederationOpen      = "open"
+	FederationAllowlist = "allowlist"
+)
+
+// FederationMode is the hub's federation mode.
+func (s *Store) FederationMode(ctx context.Context) (string, error) {
+	v, err := s.Setting(ctx, "federation_mode")
+	if errors.Is(err, ErrNotFound) {
+		return FederationOpen, nil
+	}
+	return v, err
+}
+
+// SetFederationMode switches the hub between open and allowlist
+// federation; it takes effect at once on this node, within a second on
+// the others.
+func (s *Store) SetFederationMode(ctx context.Context, mode string) error {
+	if mode != FederationOpen && mode != FederationAllowlist {
+		return fmt.Errorf("federation mode %q: want open or allowlist", mode)
+	}
+	defer s.blocks.invalidate()
+	return s.SetSetting(ctx, "federation_mode", mode)
 }

@@ -181,3 +181,40 @@ func TestCollections(t *testing.T) {
 		}
 	})
 }
+
+func TestAllowlistMode(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		refused := func(host string) bool {
+			b, err := s.SenderBlocked(ctx, host, "https://"+host+"/users/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if mode, _ := s.FederationMode(ctx); mode != store.FederationOpen || refused("a.example") {
+			t.Fatalf("a new hub is open: mode %q", mode)
+		}
+		if err := s.SetFederationMode(ctx, "closed"); err == nil {
+			t.Fatal("an unknown mode was accepted")
+		}
+		if err := s.SetFederationMode(ctx, store.FederationAllowlist); err != nil {
+			t.Fatal(err)
+		}
+		if !refused("a.example") {
+			t.Fatal("allowlist mode lets an unapproved instance in")
+		}
+		if err := s.SetInstancePolicy(ctx, "a.example", store.PolicyAllow); err != nil {
+			t.Fatal(err)
+		}
+		if refused("a.example") || !refused("b.example") {
+			t.Fatal("allowlist mode: the allowed instance is refused, or another one let in")
+		}
+		if err := s.SetFederationMode(ctx, store.FederationOpen); err != nil {
+			t.Fatal(err)
+		}
+		if refused("b.example") {
+			t.Fatal("open mode still refuses an unapproved instance")
+		}
+	})
+}

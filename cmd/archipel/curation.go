@@ -223,6 +223,15 @@ func instanceCommand() *command {
 			{name: "mute", args: "HOST", summary: "keep HOST's items out of the hub's listings", run: withStore(set(store.PolicyMute, "muted"))},
 			{name: "limit", args: "HOST", summary: "federate with HOST for followers only", run: withStore(set(store.PolicyLimit, "limited"))},
 			{name: "reset", args: "HOST", summary: "federate with HOST normally again", run: withStore(set(store.PolicyNone, "federated normally"))},
+			{name: "allow", args: "HOST", summary: "approve HOST (what allowlist mode federates with)", run: withStore(set(store.PolicyAllow, "allowed"))},
+			{name: "mode", args: "MODE", summary: "federate with every server but blocked ones (open) or only with allowed ones (allowlist)",
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
+					if err := s.SetFederationMode(ctx, args[0]); err != nil {
+						return usagef("%v", err)
+					}
+					fmt.Fprintf(e.stdout, "federation mode: %s\n", args[0])
+					return nil
+				})},
 		},
 	}
 }
