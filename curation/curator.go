@@ -105,3 +105,84 @@ func cleanList(in []string, lower bool) []string {
 	}
 	return out
 }
+
+// Proposals lists what subscribed lists propose, in a state ("" : all).
+func (c *Curator) Proposals(ctx context.Context, state string, limit int) ([]*store.Proposal, error) {
+	return c.Store.Proposals(ctx, state, limit)
+}
+
+// DecideProposal applies (apply) or dismisses a pending proposal.
+func (c *Curator) DecideProposal(ctx context.Context, id int64, apply bool, by string) (*store.Proposal, error) {
+	p, err := c.Store.ProposalByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.State != store.ProposalPending {
+		return nil, fmt.Errorf("proposal %d is already %s", id, p.State)
+	}
+	if apply {
+		err = c.Federation.ApplyProposal(ctx, p, by)
+	} else {
+		_, err = c.Store.DecideProposal(ctx, id, store.ProposalDismissed, by, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.Store.ProposalByID(ctx, id)
+}
+
+// ListView is the hub's own curation list, as its JSON and OPML views
+// publish it.
+type ListView struct {
+	Actor       string           `json:"actor"` // follow it to subscribe
+	Follows     []ListedActor    `json:"follows"`
+	Blocks      []string         `json:"blocks"`
+	Collections []ListCollection `json:"collections"`
+}
+
+// ListedActor is one follow on the list.
+type ListedActor struct {
+	URI    string `json:"uri"`
+	Handle string `json:"handle"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+}
+
+// ListCollection is one collection on the list.
+type ListCollection struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+	Feed  string `json:"feed"`
+}
+
+// List is the hub's list: its follows (asked or accepted), its blocks
+// and its collections.
+func (c *Curator) List(ctx context.Context, feeds *Feeds) (*ListView, error) {
+	v := &ListView{Actor: c.Federation.InstanceURI(), Follows: []ListedActor{}, Blocks: []string{}, Collections: []ListCollection{}}
+	follows, err := c.Store.CuratedFollows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range follows {
+		if f.State == store.FollowRejected {
+			continue // a choice the target refused is not shared
+		}
+		v.Follows = append(v.Follows, ListedActor{URI: f.Actor.URI, Handle: "@" + f.Actor.Username + "@" + f.Actor.Domain,
+			Kind: f.Actor.Kind, Name: f.Actor.DisplayName})
+	}
+	blocks, err := c.Store.BlockedHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.Blocks = append(v.Blocks, blocks...)
+	colls, err := c.Store.Collections(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimRight(feeds.PublicURL.String(), "/")
+	for _, col := range colls {
+		v.Collections = append(v.Collections, ListCollection{Title: col.Title, URL: base + "/collections/" + col.Slug,
+			Feed: feeds.CollectionFeedURL(col.Slug)})
+	}
+	return v, nil
+}

@@ -165,7 +165,14 @@ func (s *Service) FollowRemote(ctx context.Context, target *store.Actor, input s
 		return nil, err
 	}
 	from := s.ActorURI(inst)
+	_, known := s.store.CuratedFollowOf(ctx, target.ID)
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		if errors.Is(known, store.ErrNotFound) {
+			// A new follow is news for the hubs that share our list.
+			if err := s.announceList(ctx, tx, "Add", target.URI, "following"); err != nil {
+				return err
+			}
+		}
 		var followURI string
 		id, err := tx.InsertOutboxActivity(ctx, store.OutboxActivity{ActorID: inst.ID, Type: "Follow", ObjectURI: target.URI, Inboxes: []string{target.Inbox}},
 			func(id int64) (string, error) {
@@ -210,6 +217,9 @@ func (s *Service) UnfollowRemote(ctx context.Context, target *store.Actor) error
 			return err
 		}
 		if err := tx.DeleteFollow(ctx, inst.ID, target.ID); err != nil {
+			return err
+		}
+		if err := s.announceList(ctx, tx, "Remove", target.URI, "following"); err != nil {
 			return err
 		}
 		return s.queueDelivery(ctx, tx, id)

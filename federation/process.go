@@ -363,6 +363,8 @@ func (s *Service) process(ctx context.Context, act *ap.Activity) error {
 		return s.onDelete(ctx, act)
 	case "Accept", "Reject":
 		return s.onAnswer(ctx, act)
+	case "Add", "Remove":
+		return s.onListChange(ctx, act)
 	case "Create":
 		var obj *ap.Object
 		var err error

@@ -22,7 +22,17 @@ type FollowSettings struct {
 	Tags           []string // lower case, without '#'; none: any
 	AllowSensitive bool
 	MinDuration    time.Duration
+	// ListMode is what to do with the target's curation list (when it is
+	// a hub): off, review (changes become proposals) or auto (applied).
+	ListMode string
 }
+
+// List modes of a follow.
+const (
+	ListOff    = "off"
+	ListReview = "review"
+	ListAuto   = "auto"
+)
 
 // CuratedFollow is one of the hub's follows of a remote actor.
 type CuratedFollow struct {
@@ -62,17 +72,22 @@ func (tx *Tx) PutCuratedFollow(ctx context.Context, followerID, targetID int64, 
 	if userID > 0 {
 		by = userID
 	}
+	mode := set.ListMode
+	if mode == "" {
+		mode = ListOff
+	}
 	_, err = tx.q.ExecContext(ctx, `INSERT INTO curated_follows (follow_id, target, review, languages, tags, allow_sensitive,
-			min_duration_ms, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			min_duration_ms, created_by, created_at, list_mode)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (follow_id) DO UPDATE SET target = excluded.target, review = excluded.review, languages = excluded.languages,
-			tags = excluded.tags, allow_sensitive = excluded.allow_sensitive, min_duration_ms = excluded.min_duration_ms`,
-		id, input, set.Review, joinList(set.Languages), joinList(set.Tags), set.AllowSensitive, set.MinDuration.Milliseconds(), by, now)
+			tags = excluded.tags, allow_sensitive = excluded.allow_sensitive, min_duration_ms = excluded.min_duration_ms,
+			list_mode = excluded.list_mode`,
+		id, input, set.Review, joinList(set.Languages), joinList(set.Tags), set.AllowSensitive, set.MinDuration.Milliseconds(), by, now, mode)
 	return id, err
 }
 
 const curatedSelect = `SELECT f.id, cf.target, f.state, cf.review, cf.languages, cf.tags, cf.allow_sensitive, cf.min_duration_ms,
-	COALESCE(u.username, ''), cf.created_at, ` + actorColumns + `
+	cf.list_mode, COALESCE(u.username, ''), cf.created_at, ` + actorColumns + `
 	FROM curated_follows cf JOIN follows f ON f.id = cf.follow_id JOIN actors a ON a.id = f.target_actor_id
 	LEFT JOIN users u ON u.id = cf.created_by `
 
@@ -83,7 +98,7 @@ func scanCuratedFollow(row rowScanner) (*CuratedFollow, error) {
 	var ms int64
 	var fetched sql.NullTime
 	err := row.Scan(&c.FollowID, &c.Target, &c.State, &c.Settings.Review, &langs, &tags, &c.Settings.AllowSensitive, &ms,
-		&c.CreatedBy, &c.CreatedAt,
+		&c.Settings.ListMode, &c.CreatedBy, &c.CreatedAt,
 		&a.ID, &a.Kind, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Summary,
 		&a.Inbox, &a.Outbox, &a.Followers, &a.Following, &a.SharedInbox, &a.Icon, &a.Image,
 		&a.KeyID, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.ManuallyApproves, &fetched, &a.CreatedAt)

@@ -21,13 +21,16 @@ func (s *server) curationRoutes() {
 	s.route("POST /curation/follows/{id}/unfollow", s.handleCurationUnfollow)
 	s.route("GET /curation/review", s.handleCurationReview)
 	s.route("POST /curation/review", s.handleCurationDecide)
+	if s.library != nil {
+		s.listRoutes()
+	}
 }
 
 // followForm is the follow form as typed.
 type followForm struct {
-	Target, Languages, Tags, MinMinutes string
-	AutoAccept, Sensitive               bool
-	Error                               string
+	Target, Languages, Tags, MinMinutes, List string
+	AutoAccept, Sensitive                     bool
+	Error                                     string
 }
 
 type curationFollowsPage struct {
@@ -63,8 +66,14 @@ func (s *server) handleCurationFollow(w http.ResponseWriter, r *http.Request) {
 		Target: strings.TrimSpace(r.PostFormValue("target")), Languages: r.PostFormValue("languages"),
 		Tags: r.PostFormValue("tags"), MinMinutes: strings.TrimSpace(r.PostFormValue("min_minutes")),
 		AutoAccept: r.PostFormValue("auto_accept") == "1", Sensitive: r.PostFormValue("sensitive") == "1",
+		List: r.PostFormValue("list"),
 	}
-	set := store.FollowSettings{Review: !form.AutoAccept, AllowSensitive: form.Sensitive,
+	switch form.List {
+	case "", store.ListOff, store.ListReview, store.ListAuto:
+	default:
+		form.List = store.ListOff
+	}
+	set := store.FollowSettings{Review: !form.AutoAccept, AllowSensitive: form.Sensitive, ListMode: form.List,
 		Languages: strings.Split(form.Languages, ","), Tags: strings.Split(form.Tags, ",")}
 	if form.MinMinutes != "" {
 		m, err := strconv.ParseFloat(form.MinMinutes, 64)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,7 +31,7 @@ func splitFlag(v string) []string {
 }
 
 func followCommand() *command {
-	var languages, tags string
+	var languages, tags, list string
 	var autoAccept, sensitive bool
 	var minDuration time.Duration
 	return &command{
@@ -49,14 +50,18 @@ accepted. What the target publishes then arrives in the review queue
 			fs.StringVar(&tags, "tags", "", "only items with one of these tags (comma-separated)")
 			fs.BoolVar(&sensitive, "sensitive", false, "let sensitive items in")
 			fs.DurationVar(&minDuration, "min-duration", 0, "only items at least this long")
+			fs.StringVar(&list, "list", "off", "for a hub: its curation list's changes are ignored (off), proposed for review (review) or applied (auto)")
 		},
 		run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
+			if list != store.ListOff && list != store.ListReview && list != store.ListAuto {
+				return usagef("--list is off, review or auto")
+			}
 			c, err := e.curatorOf(s)
 			if err != nil {
 				return err
 			}
 			f, err := c.Follow(ctx, args[0], store.FollowSettings{Review: !autoAccept, Languages: splitFlag(languages),
-				Tags: splitFlag(tags), AllowSensitive: sensitive, MinDuration: minDuration}, nil)
+				Tags: splitFlag(tags), AllowSensitive: sensitive, MinDuration: minDuration, ListMode: list}, nil)
 			if err != nil {
 				return err
 			}
@@ -208,7 +213,12 @@ func instanceCommand() *command {
 			if host == "" || strings.ContainsAny(host, "/@ ") {
 				return usagef("give a host name, such as videos.example")
 			}
-			if err := s.SetInstancePolicy(ctx, host, policy); err != nil {
+			c, err := e.curatorOf(s)
+			if err != nil {
+				return err
+			}
+			// Through federation: blocks are announced on the hub's list.
+			if err := c.Federation.SetInstancePolicy(ctx, host, policy); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s %s\n", host, done)
@@ -232,6 +242,67 @@ func instanceCommand() *command {
 					fmt.Fprintf(e.stdout, "federation mode: %s\n", args[0])
 					return nil
 				})},
+		},
+	}
+}
+
+func proposalsCommand() *command {
+	var asJSON bool
+	decide := func(apply bool) func(context.Context, *env, *store.Store, []string) error {
+		return func(ctx context.Context, e *env, s *store.Store, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return usagef("ID is a number, as 'archipel proposals list' shows")
+			}
+			c, err := e.curatorOf(s)
+			if err != nil {
+				return err
+			}
+			p, err := c.DecideProposal(ctx, id, apply, "command line")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: %s %s\n", p.State, p.Action, p.Target)
+			return nil
+		}
+	}
+	return &command{
+		name: "proposals", summary: "changes proposed by the curation lists the hub subscribes to",
+		subs: []*command{
+			{
+				name: "list", summary: "list the proposals, pending first",
+				flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
+				run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
+					ps, err := s.Proposals(ctx, "", 1000)
+					if err != nil {
+						return err
+					}
+					if asJSON {
+						type row struct {
+							ID        int64     `json:"id"`
+							From      string    `json:"from"`
+							Action    string    `json:"action"`
+							Target    string    `json:"target"`
+							State     string    `json:"state"`
+							Note      string    `json:"note,omitempty"`
+							CreatedAt time.Time `json:"created_at"`
+						}
+						out := []row{}
+						for _, p := range ps {
+							out = append(out, row{p.ID, p.From.URI, p.Action, p.Target, p.State, p.Note, p.CreatedAt})
+						}
+						return writeJSON(e.stdout, out)
+					}
+					tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "ID\tSTATE\tFROM\tPROPOSES")
+					for _, p := range ps {
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\n", p.ID, p.State, p.From.Domain, p.Action, p.Target)
+					}
+					return tw.Flush()
+				}),
+			},
+			{name: "apply", args: "ID", summary: "carry a proposal out", run: withStore(decide(true))},
+			{name: "dismiss", args: "ID", summary: "set a proposal aside", run: withStore(decide(false))},
 		},
 	}
 }

@@ -179,6 +179,58 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if err != nil || playlist.Type != "Playlist" || playlist.TotalItems != 1 || playlist.OrderedItems[0].URL != q[0].Origin {
 		t.Fatalf("the collection as ActivityPub: %+v, %v", playlist, err)
 	}
+	// Shared lists: B subscribes to A's list (following A's instance, by
+	// its bare host, with --list review). A follows a channel on a third
+	// hub C and blocks an instance: both reach B as proposals; B does the
+	// same for the follow, and dismisses the block.
+	c := startLoopbackHub(t, newHub(t, store.SQLite), "127.0.0.4")
+	c.setUpChannel("podcast", "docs")
+	if out := b.mustRun("", "follow", a.addr, "--list", "review"); !strings.Contains(out, "http://"+a.addr+"/actor (Application") {
+		t.Fatalf("follow A's instance: %q", out)
+	}
+	waitFor(t, "A accepts B's follow of its instance", 30*time.Second, func() bool {
+		return strings.Count(b.mustRun("", "follows"), "accepted") == 2
+	})
+	a.mustRun("", "follow", "@docs@"+c.addr)
+	a.mustRun("", "instance", "block", "spam.example")
+	type proposal struct {
+		ID                          int64
+		From, Action, Target, State string
+	}
+	var ps []proposal
+	waitFor(t, "A's follow and block reach B as proposals", 30*time.Second, func() bool {
+		if err := json.Unmarshal([]byte(b.mustRun("", "proposals", "list", "--json")), &ps); err != nil {
+			t.Fatal(err)
+		}
+		return len(ps) == 2
+	})
+	byAction := map[string]proposal{}
+	for _, p := range ps {
+		byAction[p.Action] = p
+	}
+	if f := byAction["follow"]; f.Target != "http://"+c.addr+"/c/docs" || f.State != "pending" || f.From != "http://"+a.addr+"/actor" {
+		t.Fatalf("follow proposal: %+v", ps)
+	}
+	if bl := byAction["block"]; bl.Target != "spam.example" || bl.State != "pending" {
+		t.Fatalf("block proposal: %+v", ps)
+	}
+	list := a.get(t, "/curation/list.json")
+	if !strings.Contains(list, `"uri":"http://`+c.addr+`/c/docs"`) || !strings.Contains(list, `"blocks":["spam.example"]`) ||
+		!strings.Contains(list, `"actor":"http://`+a.addr+`/actor"`) {
+		t.Fatalf("A's list as JSON: %s", list)
+	}
+	if out := b.mustRun("", "proposals", "apply", fmt.Sprint(byAction["follow"].ID)); !strings.HasPrefix(out, "applied: follow") {
+		t.Fatalf("apply: %q", out)
+	}
+	if out := b.mustRun("", "proposals", "dismiss", fmt.Sprint(byAction["block"].ID)); !strings.HasPrefix(out, "dismissed: block") {
+		t.Fatalf("dismiss: %q", out)
+	}
+	waitFor(t, "B follows C's channel too", 30*time.Second, func() bool {
+		return strings.Contains(b.mustRun("", "follows"), "http://"+c.addr+"/c/docs")
+	})
+	if pol := b.mustRun("", "follows"); strings.Contains(pol, "spam.example") {
+		t.Fatal("a dismissed block was applied")
+	}
 	// A target that does not exist: the form says so and keeps it.
 	follows := web.get(t, "/curation/follows")
 	if !strings.Contains(follows, "@films@"+a.addr) || !strings.Contains(follows, "Accepted") {

@@ -74,6 +74,7 @@ func commands() []*command {
 		followsCommand(),
 		reviewCommand(),
 		instanceCommand(),
+		proposalsCommand(),
 		tokenCommand(),
 		jobsCommand(),
 		configCommand(),
