@@ -147,19 +147,9 @@ func (s *Store) IndexRemoteItem(ctx context.Context, in IndexedItem) (*Item, boo
 	created := false
 	err := s.InTx(ctx, func(tx *Tx) error {
 		now := tx.s.utcNow()
-		channelKind := KindVideo
-		if in.Kind == ItemEpisode {
-			channelKind = KindPodcast
-		}
-		var channelID int64
-		err := tx.q.QueryRowContext(ctx, `SELECT id FROM channels WHERE actor_id = $1`, in.ChannelActorID).Scan(&channelID)
-		if err == sql.ErrNoRows {
-			err = tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, kind, title, created_at, updated_at)
-				SELECT id, $2, CASE WHEN display_name <> '' THEN display_name ELSE username END, $3, $3 FROM actors WHERE id = $1
-				RETURNING id`, in.ChannelActorID, channelKind, now).Scan(&channelID)
-		}
+		channelID, err := tx.remoteChannel(ctx, in.ChannelActorID, in.Kind, now)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		var id int64
 		err = tx.q.QueryRowContext(ctx, `SELECT id FROM items WHERE origin_uri = $1`, in.OriginURI).Scan(&id)
@@ -303,4 +293,21 @@ func (s *Store) DeleteRemoteItem(ctx context.Context, originURI string) (bool, e
 func (tx *Tx) DeleteFollow(ctx context.Context, followerID, targetID int64) error {
 	_, err := tx.q.ExecContext(ctx, `DELETE FROM follows WHERE follower_actor_id = $1 AND target_actor_id = $2`, followerID, targetID)
 	return err
+}
+
+// remoteChannel is the channel of a remote actor, made on first use (a
+// podcast for an episode, else a video channel).
+func (tx *Tx) remoteChannel(ctx context.Context, actorID int64, itemKind string, now time.Time) (int64, error) {
+	kind := KindVideo
+	if itemKind == ItemEpisode {
+		kind = KindPodcast
+	}
+	var id int64
+	err := tx.q.QueryRowContext(ctx, `SELECT id FROM channels WHERE actor_id = $1`, actorID).Scan(&id)
+	if err == sql.ErrNoRows {
+		err = tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, kind, title, created_at, updated_at)
+			SELECT id, $2, CASE WHEN display_name <> '' THEN display_name ELSE username END, $3, $3 FROM actors WHERE id = $1
+			RETURNING id`, actorID, kind, now).Scan(&id)
+	}
+	return id, notFound(err)
 }

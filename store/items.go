@@ -435,19 +435,9 @@ func (s *Store) UpsertRemoteItem(ctx context.Context, ri RemoteItem) (*Item, err
 	var out *Item
 	err := s.InTx(ctx, func(tx *Tx) error {
 		now := tx.s.utcNow()
-		channelKind := KindVideo
-		if ri.Kind == ItemEpisode {
-			channelKind = KindPodcast
-		}
-		var channelID int64
-		err := tx.q.QueryRowContext(ctx, `SELECT id FROM channels WHERE actor_id = $1`, ri.ChannelActorID).Scan(&channelID)
-		if err == sql.ErrNoRows {
-			err = tx.q.QueryRowContext(ctx, `INSERT INTO channels (actor_id, kind, title, created_at, updated_at)
-				SELECT id, $2, CASE WHEN display_name <> '' THEN display_name ELSE username END, $3, $3 FROM actors WHERE id = $1
-				RETURNING id`, ri.ChannelActorID, channelKind, now).Scan(&channelID)
-		}
+		channelID, err := tx.remoteChannel(ctx, ri.ChannelActorID, ri.Kind, now)
 		if err != nil {
-			return notFound(err)
+			return err
 		}
 		var id int64
 		err = tx.q.QueryRowContext(ctx, `INSERT INTO items (public_id, channel_id, kind, state, title, description, duration_ms,

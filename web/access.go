@@ -58,3 +58,17 @@ func extendDeadlines(w http.ResponseWriter, size int64, read, write bool) {
 
 // isNotFound tells whether err means there is no such row.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// lookupFailed answers a failed lookup (not found: the 404 page; else a
+// server error) and reports whether there was one.
+func (s *server) lookupFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case isNotFound(err):
+		s.renderNotFound(w, r)
+	default:
+		s.serverError(w, r, err)
+	}
+	return true
+}

@@ -95,12 +95,7 @@ type collectionPage struct {
 
 func (s *server) handleCollection(w http.ResponseWriter, r *http.Request) {
 	c, err := s.store.CollectionBySlug(r.Context(), r.PathValue("slug"))
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	if s.federation != nil && federation.WantsActivityJSON(r) {
@@ -147,12 +142,7 @@ func (s *server) handleCollectionAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.store.CollectionBySlug(r.Context(), r.PathValue("slug"))
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	ref := r.PostFormValue("item")
@@ -202,12 +192,7 @@ func (s *server) handleCollectionEntry(w http.ResponseWriter, r *http.Request) {
 		s.renderNotFound(w, r)
 		return
 	}
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	http.Redirect(w, r, "/collections/"+c.Slug, http.StatusSeeOther)
@@ -216,12 +201,7 @@ func (s *server) handleCollectionEntry(w http.ResponseWriter, r *http.Request) {
 // handleCollectionFeed serves a collection's podcast feed.
 func (s *server) handleCollectionFeed(w http.ResponseWriter, r *http.Request) {
 	c, err := s.store.CollectionBySlug(r.Context(), r.PathValue("slug"))
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	entries, err := s.store.CollectionEntries(r.Context(), c.ID, false)

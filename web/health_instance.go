@@ -17,12 +17,7 @@ func (s *server) handleInstanceHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h, err := s.store.InstanceHealthByDomain(r.Context(), domain)
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	row := newHealthRow(h, time.Now())

@@ -26,12 +26,7 @@ func (s *server) handleTorrent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, f, err := s.store.PublishedTorrent(r.Context(), name)
-	if isNotFound(err) {
-		s.renderNotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.lookupFailed(w, r, err) {
 		return
 	}
 	webSeed := f.StorageKey
