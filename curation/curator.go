@@ -85,7 +85,17 @@ func (c *Curator) Decide(ctx context.Context, itemIDs []int64, accept bool, by *
 	if by != nil {
 		userID, name = by.ID, by.Username
 	}
-	return c.Store.DecideReview(ctx, itemIDs, decision, userID, name)
+	changed, err := c.Store.DecideReview(ctx, itemIDs, decision, userID, name)
+	if err != nil || !accept || c.Federation == nil {
+		return changed, err
+	}
+	for _, it := range changed {
+		// Accepted items of follows that mirror get their copy now.
+		if err := c.Federation.QueueMirror(ctx, it); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
 }
 
 // cleanList trims, lower-cases (lower) and dedupes a list, dropping

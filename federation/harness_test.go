@@ -107,6 +107,7 @@ func newHubTB(t testing.TB, s *store.Store, o hubOptions) *hub {
 	river.AddWorker(workers, &federation.InboxWorker{Service: h.fed})
 	river.AddWorker(workers, &federation.DeliverWorker{Service: h.fed})
 	river.AddWorker(workers, &federation.BackfillWorker{Service: h.fed})
+	river.AddWorker(workers, &federation.MirrorWorker{Service: h.fed})
 	runner, err := jobs.New(s, workers, jobs.Config{
 		NodeName: fmt.Sprintf("fedtest-%d", time.Now().UnixNano()), Workers: 1,
 		Queues: map[string]int{federation.QueueFederation: 4}, RescueAfter: time.Hour,
@@ -256,6 +257,17 @@ type remote struct {
 	noShared bool              // advertise no sharedInbox (Castopod)
 	gone     bool              // actor documents answer 410
 	docs     map[string]any    // other documents it serves, by path
+	files    map[string][]byte // raw files it serves, by path
+}
+
+// serveFile makes the remote serve b at path (a media file).
+func (r *remote) serveFile(path string, b []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.files == nil {
+		r.files = map[string][]byte{}
+	}
+	r.files[path] = b
 }
 
 // serveDoc makes the remote serve v as JSON at path.
@@ -297,7 +309,13 @@ func (r *remote) serve(w http.ResponseWriter, req *http.Request) {
 	gone := r.gone
 	noShared := r.noShared
 	extra, isDoc := r.docs[req.URL.Path]
+	file, isFile := r.files[req.URL.Path]
 	r.mu.Unlock()
+	if isFile {
+		w.Header().Set("Content-Type", "video/mp4")
+		_, _ = w.Write(file)
+		return
+	}
 	if isDoc {
 		w.Header().Set("Content-Type", "application/activity+json")
 		_ = json.NewEncoder(w).Encode(extra)

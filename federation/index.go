@@ -226,6 +226,9 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 		if err := s.store.LogReviewDecision(ctx, item, store.ReviewAccepted, "auto: follow of "+follow.Actor.URI); err != nil {
 			return err
 		}
+		if err := s.QueueMirror(ctx, item); err != nil {
+			s.log.Warn("queue the mirror", "item", item.PublicID, "error", err)
+		}
 	}
 	if q, err := s.jobs(); err == nil {
 		if _, err := q.Insert(ctx, BackfillArgs{ItemID: item.ID}, nil); err != nil {

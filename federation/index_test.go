@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -181,6 +182,78 @@ func TestIndexPeerTubeInstance(t *testing.T) {
 		eventually(t, "the deletion is applied", func() bool {
 			_, err := s.ItemByID(ctx, item.ID)
 			return err == store.ErrNotFound
+		})
+	})
+}
+
+// TestMirrorFollowedItem follows a PeerTube-shaped channel with mirroring
+// and automatic acceptance: the hub copies the video's file, serves it
+// from its own /media with a torrent of its own, and tells the origin
+// with a CacheFile, as PeerTube announces redundancies.
+func TestMirrorFollowedItem(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h := newHub(t, s, hubOptions{})
+		r := newRemote(t)
+		_, channel := peerTube(r)
+		data := bytes.Repeat([]byte("archipel mirror "), 20000) // 320 KB
+		r.serveFile("/static/web-videos/m.mp4", data)
+		target, err := h.fed.RemoteActor(ctx, channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.fed.FollowRemote(ctx, target, channel, store.FollowSettings{Mirror: true}, 0); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the Follow arrives", func() bool { return len(r.activities("Follow")) == 1 })
+		if code, body := r.post(h.url+"/actor/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": r.base() + "/accepts/m", "type": "Accept", "actor": channel, "object": r.activities("Follow")[0]}); code != http.StatusAccepted {
+			t.Fatalf("Accept: %d %s", code, body)
+		}
+		eventually(t, "the follow is accepted", func() bool {
+			f, err := s.CuratedFollowOf(ctx, target.ID)
+			return err == nil && f.State == store.FollowAccepted
+		})
+		videoID := r.base() + "/videos/watch/m"
+		video := peerTubeVideo(r, videoID, "Mirrored", "fr", r.base()+"/static/web-videos/m.mp4")
+		if code, body := r.post(h.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": r.base() + "/activities/m1", "type": "Create", "actor": r.actor("alice"), "object": video,
+			"to": video["to"], "cc": video["cc"]}); code != http.StatusAccepted {
+			t.Fatalf("Create: %d %s", code, body)
+		}
+		var mirrored *store.MediaFile
+		eventually(t, "the file is mirrored", func() bool {
+			it, err := s.ItemByOriginURI(ctx, videoID)
+			if err != nil {
+				return false
+			}
+			files, _ := s.MediaFiles(ctx, it.ID)
+			for _, f := range files {
+				if f.Rendition == "720p" && f.StorageKey != "" {
+					mirrored = f
+				}
+			}
+			return mirrored != nil
+		})
+		if mirrored.Size != int64(len(data)) || mirrored.RemoteURL != r.base()+"/static/web-videos/m.mp4" {
+			t.Fatalf("mirrored file = %+v", mirrored)
+		}
+		if tors, _ := s.ItemTorrents(ctx, mirrored.ItemID); len(tors) != 1 || tors[0].MediaFileID != mirrored.ID {
+			t.Fatalf("the mirror has no torrent of its own: %+v", tors)
+		}
+		resp, body := h.get("/media/"+mirrored.StorageKey, "")
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+			t.Fatalf("the hub serves its copy: %d, %d bytes", resp.StatusCode, len(body))
+		}
+		eventually(t, "the origin hears of the copy", func() bool {
+			for _, c := range r.activities("Create") {
+				obj, _ := c["object"].(map[string]any)
+				u, _ := obj["url"].(map[string]any)
+				if obj["type"] == "CacheFile" && obj["object"] == videoID && u["href"] == h.url+"/media/"+mirrored.StorageKey {
+					return true
+				}
+			}
+			return false
 		})
 	})
 }

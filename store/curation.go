@@ -25,6 +25,9 @@ type FollowSettings struct {
 	// ListMode is what to do with the target's curation list (when it is
 	// a hub): off, review (changes become proposals) or auto (applied).
 	ListMode string
+	// Mirror keeps a copy of accepted items' media here, stored and
+	// seeded like local files.
+	Mirror bool
 }
 
 // List modes of a follow.
@@ -77,17 +80,18 @@ func (tx *Tx) PutCuratedFollow(ctx context.Context, followerID, targetID int64, 
 		mode = ListOff
 	}
 	_, err = tx.q.ExecContext(ctx, `INSERT INTO curated_follows (follow_id, target, review, languages, tags, allow_sensitive,
-			min_duration_ms, created_by, created_at, list_mode)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			min_duration_ms, created_by, created_at, list_mode, mirror)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (follow_id) DO UPDATE SET target = excluded.target, review = excluded.review, languages = excluded.languages,
 			tags = excluded.tags, allow_sensitive = excluded.allow_sensitive, min_duration_ms = excluded.min_duration_ms,
-			list_mode = excluded.list_mode`,
-		id, input, set.Review, joinList(set.Languages), joinList(set.Tags), set.AllowSensitive, set.MinDuration.Milliseconds(), by, now, mode)
+			list_mode = excluded.list_mode, mirror = excluded.mirror`,
+		id, input, set.Review, joinList(set.Languages), joinList(set.Tags), set.AllowSensitive, set.MinDuration.Milliseconds(), by, now, mode,
+		set.Mirror)
 	return id, err
 }
 
 const curatedSelect = `SELECT f.id, cf.target, f.state, cf.review, cf.languages, cf.tags, cf.allow_sensitive, cf.min_duration_ms,
-	cf.list_mode, COALESCE(u.username, ''), cf.created_at, ` + actorColumns + `
+	cf.list_mode, cf.mirror, COALESCE(u.username, ''), cf.created_at, ` + actorColumns + `
 	FROM curated_follows cf JOIN follows f ON f.id = cf.follow_id JOIN actors a ON a.id = f.target_actor_id
 	LEFT JOIN users u ON u.id = cf.created_by `
 
@@ -98,7 +102,7 @@ func scanCuratedFollow(row rowScanner) (*CuratedFollow, error) {
 	var ms int64
 	var fetched sql.NullTime
 	err := row.Scan(&c.FollowID, &c.Target, &c.State, &c.Settings.Review, &langs, &tags, &c.Settings.AllowSensitive, &ms,
-		&c.Settings.ListMode, &c.CreatedBy, &c.CreatedAt,
+		&c.Settings.ListMode, &c.Settings.Mirror, &c.CreatedBy, &c.CreatedAt,
 		&a.ID, &a.Kind, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Summary,
 		&a.Inbox, &a.Outbox, &a.Followers, &a.Following, &a.SharedInbox, &a.Icon, &a.Image,
 		&a.KeyID, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.ManuallyApproves, &fetched, &a.CreatedAt)
@@ -310,4 +314,33 @@ func (tx *Tx) remoteChannel(ctx context.Context, actorID int64, itemKind string,
 			RETURNING id`, actorID, kind, now).Scan(&id)
 	}
 	return id, notFound(err)
+}
+
+// MirrorWanted tells whether the follow that brought an item asks for
+// mirrors of its media.
+func (s *Store) MirrorWanted(ctx context.Context, itemID int64) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM items i
+		JOIN follows f ON f.target_actor_id = i.via_actor_id JOIN curated_follows cf ON cf.follow_id = f.id
+		WHERE i.id = $1 AND cf.mirror`, itemID).Scan(&n)
+	return n > 0, err
+}
+
+// SetMirroredFile records that a remote file now has a copy stored at
+// key (with its torrent); it keeps its remote URL.
+func (s *Store) SetMirroredFile(ctx context.Context, f *MediaFile, key string, size int64, sha string, t *Torrent) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		now := tx.s.utcNow()
+		if err := execOne(ctx, tx.q, `UPDATE media_files SET storage_key = $1, size_bytes = $2, sha256 = $3 WHERE id = $4 AND storage_key = ''`,
+			key, size, sha, f.ID); err != nil {
+			return err
+		}
+		if t != nil {
+			if _, err := tx.q.ExecContext(ctx, `INSERT INTO torrents (media_file_id, item_id, info_hash, piece_length, info, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (media_file_id) DO NOTHING`, f.ID, f.ItemID, t.InfoHash, t.PieceLength, t.Info, now); err != nil {
+				return err
+			}
+		}
+		return execOne(ctx, tx.q, `UPDATE items SET updated_at = $1 WHERE id = $2`, now, f.ItemID)
+	})
 }

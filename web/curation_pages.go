@@ -29,7 +29,7 @@ func (s *server) curationRoutes() {
 // followForm is the follow form as typed.
 type followForm struct {
 	Target, Languages, Tags, MinMinutes, List string
-	AutoAccept, Sensitive                     bool
+	AutoAccept, Sensitive, Mirror             bool
 	Error                                     string
 }
 
@@ -66,14 +66,14 @@ func (s *server) handleCurationFollow(w http.ResponseWriter, r *http.Request) {
 		Target: strings.TrimSpace(r.PostFormValue("target")), Languages: r.PostFormValue("languages"),
 		Tags: r.PostFormValue("tags"), MinMinutes: strings.TrimSpace(r.PostFormValue("min_minutes")),
 		AutoAccept: r.PostFormValue("auto_accept") == "1", Sensitive: r.PostFormValue("sensitive") == "1",
-		List: r.PostFormValue("list"),
+		List: r.PostFormValue("list"), Mirror: r.PostFormValue("mirror") == "1",
 	}
 	switch form.List {
 	case "", store.ListOff, store.ListReview, store.ListAuto:
 	default:
 		form.List = store.ListOff
 	}
-	set := store.FollowSettings{Review: !form.AutoAccept, AllowSensitive: form.Sensitive, ListMode: form.List,
+	set := store.FollowSettings{Review: !form.AutoAccept, AllowSensitive: form.Sensitive, ListMode: form.List, Mirror: form.Mirror,
 		Languages: strings.Split(form.Languages, ","), Tags: strings.Split(form.Tags, ",")}
 	if form.MinMinutes != "" {
 		m, err := strconv.ParseFloat(form.MinMinutes, 64)

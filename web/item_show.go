@@ -147,7 +147,10 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 			page.Torrents = append(page.Torrents, d)
 		}
 	}
-	if s.p2p && item.OriginURI == "" && item.State == store.StatePublished && len(sources) > 0 && sources[0].Torrent != nil {
+	// The P2P player shares files this hub seeds: its own, and mirrors
+	// of remote items (the CSP keeps its requests here).
+	if s.p2p && item.State == store.StatePublished && len(sources) > 0 && sources[0].Torrent != nil &&
+		strings.HasPrefix(sources[0].Torrent.Torrent, s.absURL("/torrents/")) {
 		page.P2P = s.playerP2P(sources[0])
 	}
 	s.render(w, r, status, "item", item.Title, page)

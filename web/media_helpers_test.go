@@ -146,6 +146,7 @@ func newMediaHarness(t testing.TB, s *store.Store, opt mediaOptions) *mediaHarne
 		// Registered so that their jobs may be inserted; never worked here.
 		river.AddWorker(workers, &federation.DeliverWorker{Service: fed})
 		river.AddWorker(workers, &federation.InboxWorker{Service: fed})
+		river.AddWorker(workers, &federation.MirrorWorker{Service: fed})
 	}
 	if opt.imports {
 		client, err := httpclient.New(httpclient.Config{UserAgent: "archipel-test", AllowPrivate: true, MaxBody: podimport.DefaultMaxFeed})

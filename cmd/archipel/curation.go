@@ -32,7 +32,7 @@ func splitFlag(v string) []string {
 
 func followCommand() *command {
 	var languages, tags, list string
-	var autoAccept, sensitive bool
+	var autoAccept, sensitive, mirror bool
 	var minDuration time.Duration
 	return &command{
 		name: "follow", args: "TARGET", summary: "make the hub follow an instance, a channel, an account or a podcast",
@@ -50,6 +50,7 @@ accepted. What the target publishes then arrives in the review queue
 			fs.StringVar(&tags, "tags", "", "only items with one of these tags (comma-separated)")
 			fs.BoolVar(&sensitive, "sensitive", false, "let sensitive items in")
 			fs.DurationVar(&minDuration, "min-duration", 0, "only items at least this long")
+			fs.BoolVar(&mirror, "mirror", false, "keep a copy of accepted items' media here, served and seeded like local files")
 			fs.StringVar(&list, "list", "off", "for a hub: its curation list's changes are ignored (off), proposed for review (review) or applied (auto)")
 		},
 		run: withStore(func(ctx context.Context, e *env, s *store.Store, args []string) error {
@@ -61,7 +62,7 @@ accepted. What the target publishes then arrives in the review queue
 				return err
 			}
 			f, err := c.Follow(ctx, args[0], store.FollowSettings{Review: !autoAccept, Languages: splitFlag(languages),
-				Tags: splitFlag(tags), AllowSensitive: sensitive, MinDuration: minDuration, ListMode: list}, nil)
+				Tags: splitFlag(tags), AllowSensitive: sensitive, MinDuration: minDuration, ListMode: list, Mirror: mirror}, nil)
 			if err != nil {
 				return err
 			}
@@ -153,7 +154,10 @@ func reviewCommand() *command {
 			if err != nil {
 				return fmt.Errorf("no item %q: %w", args[0], err)
 			}
-			c := &curation.Curator{Store: s}
+			c, err := e.curatorOf(s)
+			if err != nil {
+				return err
+			}
 			changed, err := c.Decide(ctx, []int64{item.ID}, accept, nil)
 			if err != nil {
 				return err

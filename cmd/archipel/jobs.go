@@ -133,6 +133,7 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &federation.InboxWorker{Service: h.federation})
 	river.AddWorker(w, &federation.DeliverWorker{Service: h.federation})
 	river.AddWorker(w, &federation.BackfillWorker{Service: h.federation})
+	river.AddWorker(w, &federation.MirrorWorker{Service: h.federation})
 	river.AddWorker(w, &podimport.Worker{Importer: h.importer, JobTimeout: h.importTimeout})
 	river.AddWorker(w, &curation.WebSubWorker{WebSub: h.websub})
 

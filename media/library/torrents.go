@@ -2,6 +2,8 @@ package library
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"encoding/hex"
 	"errors"
 	"path"
@@ -172,4 +174,26 @@ func (k *KnownTorrents) Known(ih [20]byte) bool {
 	k.cache[ih] = knownEntry{known: known, until: now.Add(ttl)}
 	k.mu.Unlock()
 	return known
+}
+
+// StoreMirror stores r (a remote file's bytes) as the item's copy of f,
+// hashes its torrent and records both; the caller bounds r.
+func (l *Library) StoreMirror(ctx context.Context, item *store.Item, f *store.MediaFile, jobID int64, r io.Reader) error {
+	ext := path.Ext(f.RemoteURL)
+	if len(ext) > 6 || strings.ContainsAny(ext, "?#/") {
+		ext = ""
+	}
+	key := fmt.Sprintf("items/%s/mirror-%d/%s%s", item.PublicID, jobID, f.Rendition, ext)
+	size, sum, err := l.Storage.Put(ctx, key, r)
+	if err != nil {
+		return err
+	}
+	t, err := l.hashStored(ctx, &store.MediaFile{ID: f.ID, ItemID: f.ItemID, StorageKey: key, Size: size})
+	if err == nil {
+		err = l.Store.SetMirroredFile(ctx, f, key, size, sum, t)
+	}
+	if err != nil {
+		l.deleteKeys([]string{key})
+	}
+	return err
 }
