@@ -2,10 +2,10 @@ package library
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"path"
 	"strings"
 	"sync"
