@@ -213,6 +213,10 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 	in.ReviewState = store.ReviewPending
 	if !set.Review {
 		in.ReviewState = store.ReviewAccepted
+		// A limited instance's items always wait for a curator.
+		if p, err := s.store.InstancePolicy(ctx, hostOf(obj.ID)); err == nil && p == store.PolicyLimit {
+			in.ReviewState = store.ReviewPending
+		}
 	}
 	item, created, err := s.store.IndexRemoteItem(ctx, in)
 	if err != nil {

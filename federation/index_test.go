@@ -255,5 +255,21 @@ func TestMirrorFollowedItem(t *testing.T) {
 			}
 			return false
 		})
+
+		// A limited instance's items wait for review even from a follow
+		// that accepts automatically.
+		if err := s.SetInstancePolicy(ctx, r.host(), store.PolicyLimit); err != nil {
+			t.Fatal(err)
+		}
+		second := peerTubeVideo(r, r.base()+"/videos/watch/m2", "Limited", "fr", r.base()+"/static/web-videos/m.mp4")
+		if code, body := r.post(h.url+"/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": r.base() + "/activities/m2", "type": "Create", "actor": r.actor("alice"), "object": second,
+			"to": second["to"], "cc": second["cc"]}); code != http.StatusAccepted {
+			t.Fatalf("Create: %d %s", code, body)
+		}
+		eventually(t, "the limited instance's item waits for review", func() bool {
+			it, err := s.ItemByOriginURI(ctx, r.base()+"/videos/watch/m2")
+			return err == nil && it.ReviewState == store.ReviewPending
+		})
 	})
 }

@@ -274,12 +274,12 @@ func (s *Store) ReviewDecisions(ctx context.Context, limit int) ([]ReviewDecisio
 }
 
 // RecentItems lists published items that may be shown to everyone: local
-// ones and accepted remote ones, except those of muted
+// ones and accepted remote ones, except those of muted and limited
 // instances, newest first.
 func (s *Store) RecentItems(ctx context.Context, limit, offset int) ([]*Item, error) {
 	return queryAll(ctx, s.q, scanItem, itemSelect+`WHERE i.state = 'published' AND i.review_state = 'accepted'
 			AND NOT EXISTS (SELECT 1 FROM actors ma LEFT JOIN instances mi ON mi.id = ma.instance_id
-				WHERE ma.id = c.actor_id AND mi.policy = 'mute')
+				WHERE ma.id = c.actor_id AND mi.policy IN ('mute', 'limit'))
 		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $1 OFFSET $2`, limit, offset)
 }
 

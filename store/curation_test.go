@@ -101,6 +101,18 @@ func TestCuratedFollowsAndReview(t *testing.T) {
 		if _, err := s.ItemByID(ctx, item.ID); err != nil {
 			t.Fatalf("muting removed the item: %v", err)
 		}
+		if err := s.SetInstancePolicy(ctx, "videos.example", store.PolicyLimit); err != nil {
+			t.Fatal(err)
+		}
+		if recent, _ := s.RecentItems(ctx, 10, 0); len(recent) != 0 {
+			t.Fatal("a limited instance's item is listed")
+		}
+		if err := s.SetInstancePolicy(ctx, "videos.example", store.PolicyNone); err != nil {
+			t.Fatal(err)
+		}
+		if recent, _ := s.RecentItems(ctx, 10, 0); len(recent) != 1 {
+			t.Fatal("lifting the limit does not list the item again")
+		}
 		// The origin deletes it: gone; the decision log keeps its line.
 		if ok, err := s.DeleteRemoteItem(ctx, in.OriginURI); !ok || err != nil {
 			t.Fatalf("DeleteRemoteItem = %v, %v", ok, err)

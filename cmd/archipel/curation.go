@@ -235,7 +235,7 @@ func instanceCommand() *command {
 			{name: "block", args: "HOST", summary: "refuse everything from HOST and purge what the hub holds from it (its actors, items, comments, follows)",
 				run: withStore(set(store.PolicyBlock, "blocked: its actors, items and comments are purged"))},
 			{name: "mute", args: "HOST", summary: "keep HOST's items out of the hub's listings", run: withStore(set(store.PolicyMute, "muted"))},
-			{name: "limit", args: "HOST", summary: "federate with HOST for followers only", run: withStore(set(store.PolicyLimit, "limited"))},
+			{name: "limit", args: "HOST", summary: "keep HOST's items out of listings and always reviewed, even from auto-accepting follows", run: withStore(set(store.PolicyLimit, "limited"))},
 			{name: "reset", args: "HOST", summary: "federate with HOST normally again", run: withStore(set(store.PolicyNone, "federated normally"))},
 			{name: "allow", args: "HOST", summary: "approve HOST (what allowlist mode federates with)", run: withStore(set(store.PolicyAllow, "allowed"))},
 			{name: "mode", args: "MODE", summary: "federate with every server but blocked ones (open) or only with allowed ones (allowlist)",
