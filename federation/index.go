@@ -213,8 +213,13 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 	in.ReviewState = store.ReviewPending
 	if !set.Review {
 		in.ReviewState = store.ReviewAccepted
-		// A limited instance's items always wait for a curator.
+		// A limited instance's or actor's items always wait for a curator.
 		if p, err := s.store.InstancePolicy(ctx, hostOf(obj.ID)); err == nil && p == store.PolicyLimit {
+			in.ReviewState = store.ReviewPending
+		}
+		if limited, err := s.store.ActorLimited(ctx, append([]string{sender}, obj.AttributedTo...)...); err != nil {
+			return err
+		} else if limited {
 			in.ReviewState = store.ReviewPending
 		}
 	}

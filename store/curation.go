@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -275,11 +276,11 @@ func (s *Store) ReviewDecisions(ctx context.Context, limit int) ([]ReviewDecisio
 
 // RecentItems lists published items that may be shown to everyone: local
 // ones and accepted remote ones, except those of muted and limited
-// instances, newest first.
+// instances and actors, newest first.
 func (s *Store) RecentItems(ctx context.Context, limit, offset int) ([]*Item, error) {
 	return queryAll(ctx, s.q, scanItem, itemSelect+`WHERE i.state = 'published' AND i.review_state = 'accepted'
 			AND NOT EXISTS (SELECT 1 FROM actors ma LEFT JOIN instances mi ON mi.id = ma.instance_id
-				WHERE ma.id = c.actor_id AND mi.policy IN ('mute', 'limit'))
+				WHERE ma.id = c.actor_id AND (mi.policy IN ('mute', 'limit') OR ma.listing IN ('mute', 'limit')))
 		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $1 OFFSET $2`, limit, offset)
 }
 
@@ -343,4 +344,29 @@ func (s *Store) SetMirroredFile(ctx context.Context, f *MediaFile, key string, s
 		}
 		return execOne(ctx, tx.q, `UPDATE items SET updated_at = $1 WHERE id = $2`, now, f.ItemID)
 	})
+}
+
+// SetActorListing mutes or limits a remote actor ("mute", "limit"), or
+// lifts it ("none").
+func (s *Store) SetActorListing(ctx context.Context, actorID int64, listing string) error {
+	switch listing {
+	case PolicyNone, PolicyMute, PolicyLimit:
+	default:
+		return fmt.Errorf("actor listing %q: want none, mute or limit", listing)
+	}
+	return execOne(ctx, s.q, `UPDATE actors SET listing = $1 WHERE id = $2 AND domain <> ''`, listing, actorID)
+}
+
+// ActorLimited tells whether any of these remote actors is limited.
+func (s *Store) ActorLimited(ctx context.Context, uris ...string) (bool, error) {
+	for _, u := range uris {
+		var n int
+		if err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM actors WHERE uri = $1 AND listing = 'limit'`, u).Scan(&n); err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }

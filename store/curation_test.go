@@ -113,6 +113,27 @@ func TestCuratedFollowsAndReview(t *testing.T) {
 		if recent, _ := s.RecentItems(ctx, 10, 0); len(recent) != 1 {
 			t.Fatal("lifting the limit does not list the item again")
 		}
+		// The same for the channel's actor alone.
+		for _, listing := range []string{store.PolicyMute, store.PolicyLimit} {
+			if err := s.SetActorListing(ctx, group.ID, listing); err != nil {
+				t.Fatal(err)
+			}
+			if recent, _ := s.RecentItems(ctx, 10, 0); len(recent) != 0 {
+				t.Fatalf("an actor's item is listed though the actor is %s", listing)
+			}
+		}
+		if limited, _ := s.ActorLimited(ctx, "https://other.example/x", group.URI); !limited {
+			t.Fatal("ActorLimited misses the limited actor")
+		}
+		if err := s.SetActorListing(ctx, group.ID, "hide"); err == nil {
+			t.Fatal("an unknown listing was accepted")
+		}
+		if err := s.SetActorListing(ctx, group.ID, store.PolicyNone); err != nil {
+			t.Fatal(err)
+		}
+		if recent, _ := s.RecentItems(ctx, 10, 0); len(recent) != 1 {
+			t.Fatal("lifting the actor's mute does not list the item again")
+		}
 		// The origin deletes it: gone; the decision log keeps its line.
 		if ok, err := s.DeleteRemoteItem(ctx, in.OriginURI); !ok || err != nil {
 			t.Fatalf("DeleteRemoteItem = %v, %v", ok, err)

@@ -310,3 +310,38 @@ func proposalsCommand() *command {
 		},
 	}
 }
+
+func actorCommand() *command {
+	set := func(action string) func(context.Context, *env, *store.Store, []string) error {
+		return func(ctx context.Context, e *env, s *store.Store, args []string) error {
+			a, err := s.RemoteActorByURI(ctx, strings.TrimSpace(args[0]))
+			if err != nil {
+				return fmt.Errorf("no remote actor %q is known here (give its id, as 'archipel follows' shows): %w", args[0], err)
+			}
+			switch action {
+			case store.PolicyBlock:
+				err = s.SetActorPolicy(ctx, a.ID, store.PolicyBlock)
+			case "reset":
+				if err = s.SetActorPolicy(ctx, a.ID, store.PolicyNone); err == nil {
+					err = s.SetActorListing(ctx, a.ID, store.PolicyNone)
+				}
+			default:
+				err = s.SetActorListing(ctx, a.ID, action)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: %s\n", a.URI, action)
+			return nil
+		}
+	}
+	return &command{
+		name: "actor", summary: "set the hub's policy toward one remote actor",
+		subs: []*command{
+			{name: "block", args: "URI", summary: "refuse the actor and purge its comments, reactions and follows", run: withStore(set(store.PolicyBlock))},
+			{name: "mute", args: "URI", summary: "keep the actor's items out of listings", run: withStore(set(store.PolicyMute))},
+			{name: "limit", args: "URI", summary: "keep the actor's items out of listings and always reviewed", run: withStore(set(store.PolicyLimit))},
+			{name: "reset", args: "URI", summary: "lift any of those", run: withStore(set("reset"))},
+		},
+	}
+}

@@ -240,6 +240,15 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if !strings.Contains(bad, "Cannot follow") || !strings.Contains(bad, `value="@nobody@`+a.addr+`"`) {
 		t.Fatalf("following a missing actor:\n%.3000s", bad)
 	}
+	// Muting A's channel keeps its item off B's home page; reset brings it back.
+	b.mustRun("", "actor", "mute", "http://"+a.addr+"/c/films")
+	if home := b.get(t, "/"); strings.Contains(home, "Seaside film") {
+		t.Fatal("a muted channel's item is on B's home page")
+	}
+	b.mustRun("", "actor", "reset", "http://"+a.addr+"/c/films")
+	if home := b.get(t, "/"); !strings.Contains(home, "Seaside film") {
+		t.Fatal("the item is not back on B's home page after reset")
+	}
 	// Blocking A's instance purges what B holds from it.
 	b.mustRun("", "instance", "block", a.addr)
 	if home := b.get(t, "/"); strings.Contains(home, "Seaside film") {

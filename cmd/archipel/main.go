@@ -74,6 +74,7 @@ func commands() []*command {
 		followsCommand(),
 		reviewCommand(),
 		instanceCommand(),
+		actorCommand(),
 		proposalsCommand(),
 		tokenCommand(),
 		jobsCommand(),
