@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -65,7 +64,8 @@ func (s *Service) followThatBrings(ctx context.Context, sender string, obj *ap.O
 	return nil, nil
 }
 
-// onIndexCreate indexes a Create of a media object.
+// onIndexCreate indexes a Create of a media object, or an Update (an
+// edit, or an item we missed: indexed as new).
 func (s *Service) onIndexCreate(ctx context.Context, act *ap.Activity, obj *ap.Object) error {
 	if hostOf(obj.ID) != hostOf(act.Actor.ID) {
 		return ignored("the object %s is not on the sender's host", obj.ID)
@@ -362,19 +362,6 @@ func publicAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsValid() && !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast())
-}
-
-// onIndexUpdate re-indexes a remote item its origin edited.
-func (s *Service) onIndexUpdate(ctx context.Context, act *ap.Activity, obj *ap.Object) error {
-	if hostOf(obj.ID) != hostOf(act.Actor.ID) {
-		return ignored("update of %s by another host", obj.ID)
-	}
-	if _, err := s.store.ItemByOriginURI(ctx, obj.ID); errors.Is(err, store.ErrNotFound) {
-		return s.index(ctx, act.Actor.ID, obj) // an item we missed: as a Create
-	} else if err != nil {
-		return err
-	}
-	return s.index(ctx, act.Actor.ID, obj)
 }
 
 // onIndexDelete removes a remote item its origin deleted.

@@ -503,7 +503,7 @@ func (s *Service) onUpdate(ctx context.Context, act *ap.Activity) error {
 		if err != nil {
 			return permanentError{err}
 		}
-		return s.onIndexUpdate(ctx, act, obj)
+		return s.onIndexCreate(ctx, act, obj)
 	case "Note", "Article", "Page", "Question":
 		return s.onUpdateComment(ctx, act)
 	}
