@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -20,19 +19,7 @@ import (
 // newApplyHarness is newHarness with --auto-approve-domains.
 func newApplyHarness(t *testing.T, s *store.Store, domains ...string) *harness {
 	t.Helper()
-	h := &harness{t: t, s: s, logs: &syncBuffer{}}
-	h.srv = httptest.NewUnstartedServer(nil)
-	d := testDeps(t, s, "http://"+h.srv.Listener.Addr().String(), h.logs)
-	d.Accounts.AutoApproveDomains = domains
-	h.host = d.PublicURL.Host
-	handler, err := New(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.srv.Config.Handler = handler
-	h.srv.Start()
-	t.Cleanup(h.srv.Close)
-	return h
+	return newHarnessWith(t, s, func(d *Deps) { d.Accounts.AutoApproveDomains = domains })
 }
 
 func applicationFields(name, email, username, handle string) url.Values {

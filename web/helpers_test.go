@@ -65,12 +65,18 @@ func testDeps(t testing.TB, s *store.Store, publicURL string, logs io.Writer) De
 	}
 }
 
-func newHarness(t testing.TB, s *store.Store) *harness {
+func newHarness(t testing.TB, s *store.Store) *harness { return newHarnessWith(t, s, nil) }
+
+// newHarnessWith is newHarness with tweak applied to the dependencies.
+func newHarnessWith(t testing.TB, s *store.Store, tweak func(*Deps)) *harness {
 	t.Helper()
 	h := &harness{t: t, s: s, logs: &syncBuffer{}}
 	h.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + h.srv.Listener.Addr().String()
 	d := testDeps(t, s, public, h.logs)
+	if tweak != nil {
+		tweak(&d)
+	}
 	h.host = d.PublicURL.Host
 	handler, err := New(context.Background(), d)
 	if err != nil {
