@@ -196,3 +196,70 @@ func (c *Curator) List(ctx context.Context, feeds *Feeds) (*ListView, error) {
 	}
 	return v, nil
 }
+
+// ErrNotAChannel: what a curator named to feature on the home page is an
+// instance, not a channel or an account.
+var ErrNotAChannel = errors.New("that is a whole instance, not a channel or an account")
+
+// FeatureChannel puts a channel on the home page's "channels to discover",
+// with an optional note: one of this hub's channels by its handle (with
+// or without @), or a remote channel, account or podcast as Follow takes
+// it (@name@host or its address).
+func (c *Curator) FeatureChannel(ctx context.Context, target, note string, by *store.User) (*store.Actor, error) {
+	target = strings.TrimSpace(target)
+	var a *store.Actor
+	var err error
+	if handle := strings.TrimPrefix(target, "@"); handle != "" && !strings.ContainsAny(handle, "@/:.") {
+		var ch *store.Channel
+		if ch, err = c.Store.LocalChannel(ctx, strings.ToLower(handle)); err == nil {
+			a, err = c.Store.ActorByID(ctx, ch.ActorID)
+		}
+	} else {
+		a, err = c.Federation.ResolveTarget(ctx, target)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind == "Application" || a.Kind == "Service" {
+		return nil, ErrNotAChannel
+	}
+	var userID int64
+	if by != nil {
+		userID = by.ID
+	}
+	return a, c.Store.FeatureChannel(ctx, a.ID, strings.TrimSpace(note), userID)
+}
+
+// HomeChannel is a channel to discover as the home page shows it.
+type HomeChannel struct {
+	*store.HomeChannel
+	Name string // its display name, else its handle
+	Link string // its page: here for this hub's channels, else its own
+	Here bool   // one of this hub's channels
+}
+
+// HomeChannels lists the channels to discover, in the curators' order.
+func (c *Curator) HomeChannels(ctx context.Context) ([]HomeChannel, error) {
+	hcs, err := c.Store.HomeChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HomeChannel, 0, len(hcs))
+	for _, h := range hcs {
+		a := h.Actor
+		v := HomeChannel{HomeChannel: h, Name: a.DisplayName, Here: a.Local()}
+		switch {
+		case v.Here:
+			v.Link = "/c/" + a.Username
+		case a.URL != "":
+			v.Link = a.URL
+		default:
+			v.Link = a.URI
+		}
+		if v.Name == "" {
+			v.Name = a.Username
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -169,7 +169,7 @@ func (s *Service) FollowRemote(ctx context.Context, target *store.Actor, input s
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		if errors.Is(known, store.ErrNotFound) {
 			// A new follow is news for the hubs that share our list.
-			if err := s.announceList(ctx, tx, "Add", target.URI, "following"); err != nil {
+			if err := s.announceList(ctx, tx, "Add", target.URI, s.ListCollection("following")); err != nil {
 				return err
 			}
 		}
@@ -219,7 +219,7 @@ func (s *Service) UnfollowRemote(ctx context.Context, target *store.Actor) error
 		if err := tx.DeleteFollow(ctx, inst.ID, target.ID); err != nil {
 			return err
 		}
-		if err := s.announceList(ctx, tx, "Remove", target.URI, "following"); err != nil {
+		if err := s.announceList(ctx, tx, "Remove", target.URI, s.ListCollection("following")); err != nil {
 			return err
 		}
 		return s.queueDelivery(ctx, tx, id)

@@ -111,9 +111,23 @@ func (s *Service) onIndexAnnounce(ctx context.Context, act *ap.Activity) error {
 	return s.index(ctx, act.Actor.ID, obj)
 }
 
+// indexSource is what lets an object in: the follow that brings it, or a
+// subscribed list whose proposal was applied.
+type indexSource struct {
+	via      *store.Actor         // the followed actor, or the list's hub
+	settings store.FollowSettings // the curator's filters, and review or not
+	accepted string               // who accepted it when it needs no review
+}
+
 // index stores a media object from a followed actor as a remote item,
 // pending review or accepted as its follow says. Refusals are logged.
 func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) error {
+	return s.indexFrom(ctx, sender, obj, nil)
+}
+
+// indexFrom is index with the source known already (src), or found from
+// the hub's follows (src nil).
+func (s *Service) indexFrom(ctx context.Context, sender string, obj *ap.Object, src *indexSource) error {
 	refuse := func(format string, args ...any) error {
 		reason := fmt.Sprintf(format, args...)
 		s.log.Info("did not index a remote item", "object", obj.ID, "sender", sender, "reason", reason)
@@ -128,17 +142,20 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 	} else if blocked {
 		return refuse("its author or instance is blocked")
 	}
-	follow, err := s.followThatBrings(ctx, sender, obj)
-	if err != nil {
-		return err
-	}
-	if follow == nil {
-		return refuse("not from an actor the hub follows")
+	if src == nil {
+		follow, err := s.followThatBrings(ctx, sender, obj)
+		if err != nil {
+			return err
+		}
+		if follow == nil {
+			return refuse("not from an actor the hub follows")
+		}
+		src = &indexSource{via: follow.Actor, settings: follow.Settings, accepted: "auto: follow of " + follow.Actor.URI}
 	}
 	if !obj.To.HasPublic() && !obj.Cc.HasPublic() {
 		return refuse("not public")
 	}
-	in := store.IndexedItem{ViaActorID: follow.Actor.ID, Sensitive: obj.Sensitive}
+	in := store.IndexedItem{ViaActorID: src.via.ID, Sensitive: obj.Sensitive}
 	in.Kind = store.ItemVideo
 	if obj.Type == "Audio" {
 		in.Kind = store.ItemEpisode
@@ -171,7 +188,7 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 		}
 	}
 	// The curator's filters for this follow.
-	set := follow.Settings
+	set := src.settings
 	if len(set.Languages) > 0 && !slices.Contains(set.Languages, in.Language) {
 		return refuse("language %q is not among %v", in.Language, set.Languages)
 	}
@@ -230,9 +247,9 @@ func (s *Service) index(ctx context.Context, sender string, obj *ap.Object) erro
 	if !created {
 		return nil
 	}
-	s.log.Info("indexed a remote item", "item", item.PublicID, "object", obj.ID, "review", item.ReviewState, "via", follow.Actor.URI)
+	s.log.Info("indexed a remote item", "item", item.PublicID, "object", obj.ID, "review", item.ReviewState, "via", src.via.URI)
 	if item.ReviewState == store.ReviewAccepted {
-		if err := s.store.LogReviewDecision(ctx, item, store.ReviewAccepted, "auto: follow of "+follow.Actor.URI); err != nil {
+		if err := s.store.LogReviewDecision(ctx, item, store.ReviewAccepted, src.accepted); err != nil {
 			return err
 		}
 		if err := s.QueueMirror(ctx, item); err != nil {

@@ -44,6 +44,9 @@ func (s *Service) InstanceURI() string { return s.base + "/actor" }
 // ItemURI is the id (and page) of a local item.
 func (s *Service) ItemURI(publicID string) string { return s.base + "/i/" + publicID }
 
+// CollectionURI is a collection's page and ActivityPub id (a Playlist).
+func (s *Service) CollectionURI(slug string) string { return s.base + "/collections/" + slug }
+
 // ActivityURI is the id of a local outbox activity.
 func (s *Service) ActivityURI(id int64) string {
 	return s.base + "/activities/" + strconv.FormatInt(id, 10)

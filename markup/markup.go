@@ -4,8 +4,10 @@ package markup
 
 import (
 	"bytes"
+	"html"
 	"html/template"
 	"regexp"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -26,6 +28,7 @@ type Renderer struct {
 	md      goldmark.Markdown
 	policy  *bluemonday.Policy
 	comment *bluemonday.Policy // remote comments: see Comment
+	text    *bluemonday.Policy // Text: no element at all
 }
 
 // New builds a renderer. Raw HTML in Markdown is left out (goldmark's
@@ -42,6 +45,7 @@ func New() *Renderer {
 		),
 		policy:  p,
 		comment: commentPolicy(),
+		text:    bluemonday.StrictPolicy(),
 	}
 }
 
@@ -62,6 +66,12 @@ func (r *Renderer) Markdown(src string) template.HTML {
 // rel="nofollow".
 func (r *Renderer) Sanitize(html string) template.HTML {
 	return template.HTML(r.policy.Sanitize(html)) // #nosec: sanitized just now
+}
+
+// Text is the text of remote HTML, without any element, its entities
+// decoded: for places that show plain text (and escape it there).
+func (r *Renderer) Text(h string) string {
+	return strings.TrimSpace(html.UnescapeString(r.text.Sanitize(h)))
 }
 
 // linkRelTransformer gives every link rel="nofollow noopener".

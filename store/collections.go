@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -14,6 +15,7 @@ type Collection struct {
 	Title       string
 	Description string
 	Featured    bool
+	SourceURI   string // the other hub's collection this copies ("" : the hub's own)
 	CreatedBy   string
 	Count       int // visible entries
 	CreatedAt   time.Time
@@ -27,7 +29,7 @@ type CollectionEntry struct {
 	Position int
 }
 
-const collectionSelect = `SELECT c.id, c.slug, c.title, c.description, c.featured, COALESCE(u.username, ''),
+const collectionSelect = `SELECT c.id, c.slug, c.title, c.description, c.featured, c.source_uri, COALESCE(u.username, ''),
 	(SELECT COUNT(*) FROM collection_items ci JOIN items i ON i.id = ci.item_id
 		WHERE ci.collection_id = c.id AND i.state = 'published' AND i.review_state = 'accepted'),
 	c.created_at, c.updated_at
@@ -35,7 +37,7 @@ const collectionSelect = `SELECT c.id, c.slug, c.title, c.description, c.feature
 
 func scanCollection(row rowScanner) (*Collection, error) {
 	var c Collection
-	if err := row.Scan(&c.ID, &c.Slug, &c.Title, &c.Description, &c.Featured, &c.CreatedBy, &c.Count, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	if err := row.Scan(&c.ID, &c.Slug, &c.Title, &c.Description, &c.Featured, &c.SourceURI, &c.CreatedBy, &c.Count, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, notFound(err)
 	}
 	return &c, nil
@@ -64,6 +66,39 @@ func (s *Store) CreateCollection(ctx context.Context, slug, title, description s
 		return nil, err
 	}
 	return scanCollection(s.q.QueryRowContext(ctx, collectionSelect+`WHERE c.id = $1`, id))
+}
+
+// CollectionBySource finds the copy of another hub's collection.
+func (s *Store) CollectionBySource(ctx context.Context, sourceURI string) (*Collection, error) {
+	return scanCollection(s.q.QueryRowContext(ctx, collectionSelect+`WHERE c.source_uri = $1 AND c.source_uri <> ''`, sourceURI))
+}
+
+// CopyCollection makes the copy of another hub's collection, under the
+// first free slug among slug, slug-2, slug-3…; it returns the copy there
+// is already when another call made it first.
+func (s *Store) CopyCollection(ctx context.Context, sourceURI, slug, title, description string) (*Collection, error) {
+	if c, err := s.CollectionBySource(ctx, sourceURI); !errors.Is(err, ErrNotFound) {
+		return c, err
+	}
+	for n := 1; n <= 100; n++ {
+		try := slug
+		if n > 1 {
+			try = fmt.Sprintf("%s-%d", slug, n)
+		}
+		c, err := s.CreateCollection(ctx, try, title, description, false, 0)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := execOne(ctx, s.q, `UPDATE collections SET source_uri = $1 WHERE id = $2`, sourceURI, c.ID); err != nil {
+			return nil, err
+		}
+		c.SourceURI = sourceURI
+		return c, nil
+	}
+	return nil, fmt.Errorf("no free slug for a copy of %s", sourceURI)
 }
 
 // Collections lists the collections, featured ones first, then the most

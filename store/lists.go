@@ -13,6 +13,10 @@ const (
 	ProposeUnfollow = "unfollow"
 	ProposeBlock    = "block"
 	ProposeUnblock  = "unblock"
+	// ProposeCollect: the list's hub added an item (Target) to one of its
+	// collections (Collection); ProposeUncollect: it took it out.
+	ProposeCollect   = "collect"
+	ProposeUncollect = "uncollect"
 
 	ProposalPending   = "pending"
 	ProposalApplied   = "applied"
@@ -32,25 +36,33 @@ var ErrTooManyProposals = errors.New("the list proposes too much: bounded")
 
 // Proposal is a change a subscribed list proposes.
 type Proposal struct {
-	ID        int64
-	FollowID  int64
-	From      *Actor // the hub whose list it is (its instance actor)
-	Action    string
-	Target    string
-	Activity  string
-	State     string
-	Note      string
-	DecidedBy string
-	CreatedAt time.Time
-	DecidedAt *time.Time
+	ID       int64
+	FollowID int64
+	From     *Actor // the hub whose list it is (its instance actor)
+	Action   string
+	Target   string
+	// Collection is the list's hub's collection, for collect and uncollect.
+	Collection string
+	Activity   string
+	State      string
+	Note       string
+	DecidedBy  string
+	CreatedAt  time.Time
+	DecidedAt  *time.Time
 }
 
 // AddProposal records a proposal from the list behind followID, unless
 // the same activity was recorded already (ok false) or the list is over
 // its bounds (ErrTooManyProposals).
-func (s *Store) AddProposal(ctx context.Context, followID int64, action, target, activity string) (id int64, ok bool, err error) {
+func (s *Store) AddProposal(ctx context.Context, followID int64, action, target, collection, activity string) (id int64, ok bool, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
 		now := tx.s.utcNow()
+		// Lock the follow first (a write on both engines), so that
+		// concurrent proposals from one list count one after the other and
+		// cannot overshoot the bounds together.
+		if _, err := tx.q.ExecContext(ctx, `UPDATE follows SET id = id WHERE id = $1`, followID); err != nil {
+			return err
+		}
 		var pending, lastHour int
 		if err := tx.q.QueryRowContext(ctx, `SELECT
 				COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0),
@@ -61,9 +73,9 @@ func (s *Store) AddProposal(ctx context.Context, followID int64, action, target,
 		if pending >= MaxPendingProposals || lastHour >= MaxProposalsPerHour {
 			return ErrTooManyProposals
 		}
-		err := tx.q.QueryRowContext(ctx, `INSERT INTO list_proposals (follow_id, action, target, activity, created_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (follow_id, activity) DO NOTHING RETURNING id`,
-			followID, action, target, activity, now).Scan(&id)
+		err := tx.q.QueryRowContext(ctx, `INSERT INTO list_proposals (follow_id, action, target, collection, activity, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (follow_id, activity) DO NOTHING RETURNING id`,
+			followID, action, target, collection, activity, now).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -73,7 +85,7 @@ func (s *Store) AddProposal(ctx context.Context, followID int64, action, target,
 	return id, ok, err
 }
 
-const proposalSelect = `SELECT p.id, p.follow_id, p.action, p.target, p.activity, p.state, p.note, p.decided_by, p.created_at, p.decided_at,
+const proposalSelect = `SELECT p.id, p.follow_id, p.action, p.target, p.collection, p.activity, p.state, p.note, p.decided_by, p.created_at, p.decided_at,
 	a.id, a.uri, a.username, a.domain, a.kind
 	FROM list_proposals p JOIN follows f ON f.id = p.follow_id JOIN actors a ON a.id = f.target_actor_id `
 
@@ -81,7 +93,7 @@ func scanProposal(row rowScanner) (*Proposal, error) {
 	var p Proposal
 	var a Actor
 	var decided sql.NullTime
-	if err := row.Scan(&p.ID, &p.FollowID, &p.Action, &p.Target, &p.Activity, &p.State, &p.Note, &p.DecidedBy, &p.CreatedAt, &decided,
+	if err := row.Scan(&p.ID, &p.FollowID, &p.Action, &p.Target, &p.Collection, &p.Activity, &p.State, &p.Note, &p.DecidedBy, &p.CreatedAt, &decided,
 		&a.ID, &a.URI, &a.Username, &a.Domain, &a.Kind); err != nil {
 		return nil, notFound(err)
 	}

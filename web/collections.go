@@ -166,6 +166,7 @@ func (s *server) handleCollectionAdd(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.announceCollection(r, c, it, true)
 	http.Redirect(w, r, "/collections/"+c.Slug, http.StatusSeeOther)
 }
 
@@ -185,7 +186,9 @@ func (s *server) handleCollectionEntry(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PathValue("action") {
 	case "remove":
-		err = s.store.RemoveFromCollection(r.Context(), c.ID, it.ID)
+		if err = s.store.RemoveFromCollection(r.Context(), c.ID, it.ID); err == nil {
+			s.announceCollection(r, c, it, false)
+		}
 	case "up", "down":
 		err = s.store.MoveInCollection(r.Context(), c.ID, it.ID, r.PathValue("action") == "up")
 	default:
@@ -196,6 +199,18 @@ func (s *server) handleCollectionEntry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/collections/"+c.Slug, http.StatusSeeOther)
+}
+
+// announceCollection tells the hubs subscribed to this hub's list what
+// went into a collection or out of it. The change is made already: a
+// failure to queue the announcement is logged, not shown.
+func (s *server) announceCollection(r *http.Request, c *store.Collection, it *store.Item, added bool) {
+	if s.federation == nil {
+		return
+	}
+	if err := s.federation.AnnounceCollectionChange(r.Context(), c, it, added); err != nil {
+		s.logger.Warn("announce a collection change", "collection", c.Slug, "item", it.PublicID, "error", err)
+	}
 }
 
 // handleCollectionFeed serves a collection's podcast feed.
@@ -232,7 +247,7 @@ func (s *server) serveCollectionAP(w http.ResponseWriter, r *http.Request, c *st
 		s.serverError(w, r, err)
 		return
 	}
-	id := strings.TrimRight(s.publicURL.String(), "/") + "/collections/" + c.Slug
+	id := s.federation.CollectionURI(c.Slug)
 	elements := []map[string]any{}
 	for i, e := range entries {
 		uri := e.Item.OriginURI

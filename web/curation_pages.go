@@ -21,6 +21,9 @@ func (s *server) curationRoutes() {
 	s.route("POST /curation/follows/{id}/unfollow", s.handleCurationUnfollow)
 	s.route("GET /curation/review", s.handleCurationReview)
 	s.route("POST /curation/review", s.handleCurationDecide)
+	s.route("GET /curation/home", s.handleCurationHome)
+	s.route("POST /curation/home", s.handleCurationHomeAdd)
+	s.route("POST /curation/home/{id}/remove", s.handleCurationHomeRemove)
 	if s.library != nil {
 		s.listRoutes()
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/archipel/archipel/curation"
 	"github.com/archipel/archipel/store"
 )
 
@@ -13,6 +14,8 @@ type homePage struct {
 	Recent []*store.Item
 	// Featured are the collections curators put on the home page.
 	Featured []*store.Collection
+	// Discover are the channels curators invite visitors to discover.
+	Discover []curation.HomeChannel
 }
 
 // handleHome shows the latest items, local and accepted remote ones, and
@@ -33,5 +36,12 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", "", homePage{Channels: channels, Recent: recent, Featured: featured})
+	page := homePage{Channels: channels, Recent: recent, Featured: featured}
+	if s.curator != nil {
+		if page.Discover, err = s.curator.HomeChannels(r.Context()); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "home", "", page)
 }

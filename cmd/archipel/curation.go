@@ -287,20 +287,25 @@ func proposalsCommand() *command {
 							From      string    `json:"from"`
 							Action    string    `json:"action"`
 							Target    string    `json:"target"`
+							Coll      string    `json:"collection,omitempty"`
 							State     string    `json:"state"`
 							Note      string    `json:"note,omitempty"`
 							CreatedAt time.Time `json:"created_at"`
 						}
 						out := []row{}
 						for _, p := range ps {
-							out = append(out, row{p.ID, p.From.URI, p.Action, p.Target, p.State, p.Note, p.CreatedAt})
+							out = append(out, row{p.ID, p.From.URI, p.Action, p.Target, p.Collection, p.State, p.Note, p.CreatedAt})
 						}
 						return writeJSON(e.stdout, out)
 					}
 					tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "ID\tSTATE\tFROM\tPROPOSES")
 					for _, p := range ps {
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\n", p.ID, p.State, p.From.Domain, p.Action, p.Target)
+						what := p.Action + " " + p.Target
+						if p.Collection != "" {
+							what += " in " + p.Collection
+						}
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.ID, p.State, p.From.Domain, what)
 					}
 					return tw.Flush()
 				}),

@@ -231,6 +231,72 @@ func TestTwoHubsFollowIndexReview(t *testing.T) {
 	if pol := b.mustRun("", "follows"); strings.Contains(pol, "spam.example") {
 		t.Fatal("a dismissed block was applied")
 	}
+	// Collections travel in the list too: A puts its video in a new
+	// collection; B's curator applies the proposal on the web and B keeps
+	// a copy of A's collection; A takes the video out, and B does the same
+	// from the command line.
+	aw := a.signIn(t, "admin", "correct-horse-battery")
+	aColls := aw.get(t, "/collections")
+	aMade := aw.post(t, "/collections", aColls, url.Values{"title": {"Science"}, "slug": {"science"}})
+	if added := aw.post(t, "/collections/science/items", aMade, url.Values{"item": {q[0].Origin}}); !strings.Contains(added, "Seaside film") {
+		t.Fatalf("A's collection after adding:\n%.3000s", added)
+	}
+	proposalOf := func(action string) proposal {
+		t.Helper()
+		var found proposal
+		waitFor(t, "a "+action+" proposal from A", 30*time.Second, func() bool {
+			if err := json.Unmarshal([]byte(b.mustRun("", "proposals", "list", "--json")), &ps); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if p.Action == action && p.State == "pending" {
+					found = p
+				}
+			}
+			return found.ID != 0
+		})
+		return found
+	}
+	collect := proposalOf("collect")
+	if collect.Target != q[0].Origin {
+		t.Fatalf("collect proposal: %+v", collect)
+	}
+	lists := web.get(t, "/curation/lists")
+	if !strings.Contains(lists, "its collection") || !strings.Contains(lists, "http://"+a.addr+"/collections/science") {
+		t.Fatalf("B's proposals page:\n%.3000s", lists)
+	}
+	web.post(t, fmt.Sprintf("/curation/lists/%d/apply", collect.ID), lists, url.Values{})
+	copyRE := regexp.MustCompile(`href="/collections/(science-[a-z0-9-]+)"`)
+	m := copyRE.FindStringSubmatch(b.get(t, "/collections"))
+	if m == nil {
+		t.Fatalf("B has no copy of A's collection:\n%.3000s", b.get(t, "/collections"))
+	}
+	if cp := b.get(t, "/collections/"+m[1]); !strings.Contains(cp, "Science ("+a.addr+")") || !strings.Contains(cp, "Seaside film") {
+		t.Fatalf("B's copy of A's collection:\n%.3000s", cp)
+	}
+	aItem := q[0].Origin[strings.LastIndex(q[0].Origin, "/")+1:]
+	aPage := aw.get(t, "/collections/science")
+	aw.post(t, "/collections/science/items/"+aItem+"/remove", aPage, url.Values{})
+	uncollect := proposalOf("uncollect")
+	if out := b.mustRun("", "proposals", "apply", fmt.Sprint(uncollect.ID)); !strings.HasPrefix(out, "applied: uncollect") {
+		t.Fatalf("apply uncollect: %q", out)
+	}
+	if cp := b.get(t, "/collections/"+m[1]); strings.Contains(cp, "Seaside film") {
+		t.Fatalf("B's copy still holds the video A took out:\n%.3000s", cp)
+	}
+	// Channels to discover: B's curator puts A's channel on B's home page.
+	hp := web.get(t, "/curation/home")
+	if bad := web.post(t, "/curation/home", hp, url.Values{"channel": {"nosuch"}}); !strings.Contains(bad, "No channel of this hub has that handle.") ||
+		!strings.Contains(bad, `value="nosuch"`) {
+		t.Fatalf("featuring a missing channel:\n%.3000s", bad)
+	}
+	if done := web.post(t, "/curation/home", hp, url.Values{"channel": {"@films@" + a.addr}, "note": {"Short films from A"}}); !strings.Contains(done, "is on the home page.") {
+		t.Fatalf("featuring A's channel:\n%.3000s", done)
+	}
+	if home := b.get(t, "/"); !strings.Contains(home, "Channels to discover") || !strings.Contains(home, "Short films from A") ||
+		!strings.Contains(home, `href="http://`+a.addr+`/c/films"`) {
+		t.Fatalf("B's home page lacks the channel to discover:\n%.4000s", home)
+	}
 	// A target that does not exist: the form says so and keeps it.
 	follows := web.get(t, "/curation/follows")
 	if !strings.Contains(follows, "@films@"+a.addr) || !strings.Contains(follows, "Accepted") {

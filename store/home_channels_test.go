@@ -1,0 +1,83 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/store/storetest"
+)
+
+func TestHomeChannelsAndCollectionCopies(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		cora := newUser(t, s, "cora", store.RoleCurator)
+		films, err := s.UpsertRemoteActor(ctx, store.Actor{Kind: "Group", Username: "films", URI: "https://videos.example/c/films",
+			Inbox: "https://videos.example/c/films/inbox", DisplayName: "Films"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		radio, err := s.UpsertRemoteActor(ctx, store.Actor{Kind: "Person", Username: "radio", URI: "https://pods.example/@radio",
+			Inbox: "https://pods.example/@radio/inbox", DisplayName: "Radio"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FeatureChannel(ctx, radio.ID, "Weekly science", cora.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FeatureChannel(ctx, films.ID, "", cora.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FeatureChannel(ctx, radio.ID, "Weekly science, in French", cora.ID); err != nil { // a new note, same place
+			t.Fatal(err)
+		}
+		hc, err := s.HomeChannels(ctx)
+		if err != nil || len(hc) != 2 || hc[0].Actor.URI != radio.URI || hc[0].Note != "Weekly science, in French" || hc[1].Actor.DisplayName != "Films" {
+			t.Fatalf("HomeChannels = %+v, %v", hc, err)
+		}
+		// A muted instance's channel, and a muted actor, leave the home page.
+		if err := s.SetInstancePolicy(ctx, "videos.example", store.PolicyMute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetActorListing(ctx, radio.ID, store.PolicyMute); err != nil {
+			t.Fatal(err)
+		}
+		if hc, err := s.HomeChannels(ctx); err != nil || len(hc) != 0 {
+			t.Fatalf("HomeChannels with both muted = %+v, %v", hc, err)
+		}
+		if err := s.SetActorListing(ctx, radio.ID, store.PolicyNone); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UnfeatureChannel(ctx, radio.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UnfeatureChannel(ctx, radio.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unfeaturing twice: %v", err)
+		}
+		if hc, _ := s.HomeChannels(ctx); len(hc) != 0 {
+			t.Fatalf("HomeChannels after unfeaturing = %+v", hc)
+		}
+
+		// A copy of another hub's collection takes the first free slug and
+		// is found again by its source.
+		if _, err := s.CreateCollection(ctx, "science", "Ours", "", false, cora.ID); err != nil {
+			t.Fatal(err)
+		}
+		src := "https://hub-a.example/collections/science"
+		c, err := s.CopyCollection(ctx, src, "science", "Science (hub-a)", "From hub-a")
+		if err != nil || c.Slug != "science-2" || c.SourceURI != src {
+			t.Fatalf("CopyCollection = %+v, %v", c, err)
+		}
+		again, err := s.CopyCollection(ctx, src, "science", "other", "")
+		if err != nil || again.ID != c.ID {
+			t.Fatalf("CopyCollection again = %+v, %v", again, err)
+		}
+		if got, err := s.CollectionBySource(ctx, src); err != nil || got.ID != c.ID || got.Title != "Science (hub-a)" {
+			t.Fatalf("CollectionBySource = %+v, %v", got, err)
+		}
+		if _, err := s.CollectionBySource(ctx, ""); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("our own collections have no source: %v", err)
+		}
+	})
+}
