@@ -452,7 +452,9 @@ func (s *Store) BlockedByChannel(ctx context.Context, channelID int64, actorURI 
 }
 
 // SetActorPolicy blocks a remote actor on the whole hub (or lifts it).
-// Blocking purges its comments, reactions and follows.
+// Blocking purges its comments, reactions and follows, the items of its
+// channel, and the items it brought that still wait for review (those a
+// curator accepted stay: they were judged on their own).
 func (s *Store) SetActorPolicy(ctx context.Context, actorID int64, policy string) error {
 	defer s.blocks.invalidate()
 	return s.InTx(ctx, func(tx *Tx) error {
@@ -467,7 +469,9 @@ func (s *Store) SetActorPolicy(ctx context.Context, actorID int64, policy string
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM reactions WHERE actor_id = $1`, `DELETE FROM follows WHERE follower_actor_id = $1 OR target_actor_id = $1`} {
+		for _, q := range []string{`DELETE FROM reactions WHERE actor_id = $1`, `DELETE FROM follows WHERE follower_actor_id = $1 OR target_actor_id = $1`,
+			`DELETE FROM items WHERE origin_uri IS NOT NULL AND (channel_id IN (SELECT id FROM channels WHERE actor_id = $1)
+				OR (via_actor_id = $1 AND review_state = 'pending'))`} {
 			if _, err := tx.q.ExecContext(ctx, q, actorID); err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/archipel/archipel/store"
 	"github.com/archipel/archipel/store/storetest"
@@ -78,6 +79,52 @@ func TestHomeChannelsAndCollectionCopies(t *testing.T) {
 		}
 		if _, err := s.CollectionBySource(ctx, ""); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("our own collections have no source: %v", err)
+		}
+	})
+}
+
+// TestActorBlockPurgesItsItems blocks a remote channel, then an actor that
+// brought items (a booster): the channel's items go, and so do the
+// booster's items still waiting for review; an item a curator accepted
+// stays.
+func TestActorBlockPurgesItsItems(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		actor := func(name string) *store.Actor {
+			a, err := s.UpsertRemoteActor(ctx, store.Actor{Kind: "Group", Username: name, URI: "https://videos.example/c/" + name,
+				Inbox: "https://videos.example/c/" + name + "/inbox", DisplayName: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		spam, booster, films := actor("spam"), actor("booster"), actor("films")
+		index := func(channel, via *store.Actor, n, review string) *store.Item {
+			in := store.IndexedItem{ViaActorID: via.ID, ReviewState: review,
+				Files: []store.MediaFile{{Rendition: "720p", MimeType: "video/mp4", RemoteURL: "https://videos.example/" + n + ".mp4", Height: 720}}}
+			in.ChannelActorID, in.Kind, in.Title, in.OriginURI = channel.ID, store.ItemVideo, n, "https://videos.example/videos/"+n
+			in.PublishedAt = time.Now()
+			it, _, err := s.IndexRemoteItem(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return it
+		}
+		own := index(spam, spam, "own", store.ReviewAccepted)
+		pending := index(films, booster, "pending", store.ReviewPending)
+		accepted := index(films, booster, "accepted", store.ReviewAccepted)
+		for _, a := range []*store.Actor{spam, booster} {
+			if err := s.SetActorPolicy(ctx, a.ID, store.PolicyBlock); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, it := range []*store.Item{own, pending} {
+			if _, err := s.ItemByOriginURI(ctx, it.OriginURI); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s survived the block: %v", it.Title, err)
+			}
+		}
+		if _, err := s.ItemByOriginURI(ctx, accepted.OriginURI); err != nil {
+			t.Errorf("the accepted item went with its booster: %v", err)
 		}
 	})
 }

@@ -343,7 +343,7 @@ func actorCommand() *command {
 	return &command{
 		name: "actor", summary: "set the hub's policy toward one remote actor",
 		subs: []*command{
-			{name: "block", args: "URI", summary: "refuse the actor and purge its comments, reactions and follows", run: withStore(set(store.PolicyBlock))},
+			{name: "block", args: "URI", summary: "refuse the actor and purge its comments, reactions, follows, its channel's items and the items it brought still awaiting review", run: withStore(set(store.PolicyBlock))},
 			{name: "mute", args: "URI", summary: "keep the actor's items out of listings", run: withStore(set(store.PolicyMute))},
 			{name: "limit", args: "URI", summary: "keep the actor's items out of listings and always reviewed", run: withStore(set(store.PolicyLimit))},
 			{name: "reset", args: "URI", summary: "lift any of those", run: withStore(set("reset"))},
