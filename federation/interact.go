@@ -345,3 +345,7 @@ func validPublicID(id string) bool {
 	}
 	return true
 }
+
+// ValidHost reports whether s is a host name, with an optional port, as
+// an instance is named in policies ("videos.example", "127.0.0.1:8080").
+func ValidHost(s string) bool { return validHost(s) }

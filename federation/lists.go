@@ -65,6 +65,11 @@ func (s *Service) SetInstancePolicy(ctx context.Context, host, policy string) er
 	if verb == "" {
 		return nil
 	}
+	// The instance actor exists before the transaction: making it inside
+	// would wait on the transaction's own write lock on SQLite.
+	if _, err := s.InstanceActor(ctx); err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		return s.announceList(ctx, tx, verb, s.hostURI(host), s.ListCollection("blocks"))
 	})
@@ -79,6 +84,9 @@ func (s *Service) AnnounceCollectionChange(ctx context.Context, c *store.Collect
 	}
 	if object == "" {
 		object = s.ItemURI(it.PublicID)
+	}
+	if _, err := s.InstanceActor(ctx); err != nil { // before the transaction, as in SetInstancePolicy
+		return err
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error { return s.announceList(ctx, tx, verb, object, s.CollectionURI(c.Slug)) })
 }

@@ -20,6 +20,7 @@ const healthPageSize = 50
 func (s *server) healthRoutes() {
 	s.route("GET /admin/federation", s.handleFederationHealth)
 	s.route("GET /admin/federation/{domain}", s.handleInstanceHealth)
+	s.policyRoutes()
 	graphs := &activityCache{}
 	s.route("GET /about/activity", s.handleActivityGraphs(graphs))
 	s.route("GET /about/activity.json", s.handleActivityGraphsJSON(graphs))
@@ -62,6 +63,11 @@ type healthPage struct {
 	PrevURL  string
 	NextURL  string
 	Instance *healthRow // the detail page's one instance
+	Policy   string     // the instance's policy (detail page)
+	Policies []string   // the policies a curator may set
+	Mode     string     // the federation mode: open or allowlist
+	IsAdmin  bool       // may change the mode
+	Done     string     // the policy just set, or "mode"
 }
 
 type healthSortLink struct {
@@ -93,7 +99,8 @@ var healthSortLabels = map[string]string{
 // handleFederationHealth lists the known instances, problems first: their
 // delivery health, follows either way, queued retries and policy.
 func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.requireCurator(w, r); !ok {
+	user, ok := s.requireCurator(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -150,6 +157,14 @@ func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) 
 	}
 	if page*healthPageSize < total {
 		p.NextURL = link(p.Sort, page+1)
+	}
+	p.Policies, p.IsAdmin = instancePolicies, user.Role == store.RoleAdmin
+	if q.Get("mode_done") != "" {
+		p.Done = "mode"
+	}
+	if p.Mode, err = s.store.FederationMode(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "federation_health", "Federation health", p)
 }

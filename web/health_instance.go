@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/archipel/archipel/store"
 )
 
 // handleInstanceHealth shows one instance's health.
@@ -21,5 +24,15 @@ func (s *server) handleInstanceHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row := newHealthRow(h, time.Now())
-	s.render(w, r, http.StatusOK, "federation_health", row.Domain, &healthPage{Instance: &row})
+	page := &healthPage{Instance: &row, Policies: instancePolicies, Policy: store.PolicyNone}
+	if done := r.URL.Query().Get("done"); slices.Contains(instancePolicies, done) {
+		page.Done = done
+	}
+	if p, err := s.store.InstancePolicy(r.Context(), domain); err == nil {
+		page.Policy = p
+	} else if !isNotFound(err) {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "federation_health", row.Domain, page)
 }
