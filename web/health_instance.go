@@ -20,6 +20,6 @@ func (s *server) handleInstanceHealth(w http.ResponseWriter, r *http.Request) {
 	if s.lookupFailed(w, r, err) {
 		return
 	}
-	row := newHealthRow(h, time.Now())
+	row := newHealthRow(s.tr(r), h, time.Now())
 	s.render(w, r, http.StatusOK, "federation_health", row.Domain, &healthPage{Instance: &row})
 }
