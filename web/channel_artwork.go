@@ -59,7 +59,7 @@ func (s *server) handleChannelArtwork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, err := feeds.CheckArtwork(bytes.NewReader(data)); err != nil {
-		fail(s.tr(r).T("feed.artwork_invalid", err.Error()))
+		fail(s.tr(r).T("feed.artwork_invalid", s.tr(r).detail(err.Error())))
 		return
 	}
 	_, format, _ := image.DecodeConfig(bytes.NewReader(data))

@@ -59,3 +59,63 @@ func (c *catalog) fieldError(label, msg string) string {
 	}
 	return fieldMessage(label, msg)
 }
+
+// detailPatterns recognise messages that other packages write in English
+// and the pages show: why an upload was refused (transcode), why a
+// picture, a transcript or chapters are not accepted (feeds, library).
+// Their English catalogue entries give the messages back as they were;
+// the groups are the arguments, as text. A message no pattern knows is
+// shown as it is (TestDetailsTranslated keeps the table in step).
+var detailPatterns = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	// transcode.RejectError messages, whole sentences.
+	{regexp.MustCompile(`^The file is empty\.$`), "detail.file_empty"},
+	{regexp.MustCompile(`^The file is (.+); the limit is (.+)\.$`), "detail.file_too_large"},
+	{regexp.MustCompile(`^The file has no video or audio in it\.$`), "detail.no_media"},
+	{regexp.MustCompile(`^The file has no video track; this channel publishes videos\.$`), "detail.no_video"},
+	{regexp.MustCompile(`^The file has no audio track; podcast episodes need sound\.$`), "detail.no_audio"},
+	{regexp.MustCompile(`^The video is (\d+)×(\d+) \((.+) megapixels\); the limit is (.+) megapixels\.$`), "detail.too_many_pixels"},
+	{regexp.MustCompile(`^The file is incomplete: it ends before its own index or duration says it should\. Please upload the whole file again\.$`), "detail.truncated"},
+	{regexp.MustCompile(`^The recording lasts (.+); the limit is (.+)\.$`), "detail.too_long"},
+	{regexp.MustCompile(`^The file could not be read as video or audio in time\.$`), "detail.probe_slow"},
+	{regexp.MustCompile(`^The file could not be read as video or audio in (.+)\.$`), "detail.probe_timeout"},
+	{regexp.MustCompile(`^The file is not a video or audio file we can read\.$`), "detail.unreadable"},
+	// feeds.CheckArtwork errors, inside "This picture does not suit…: %s."
+	{regexp.MustCompile(`^the artwork could not be read as a JPEG or PNG image \((.*)\)$`), "detail.artwork_unreadable"},
+	{regexp.MustCompile(`^the artwork is a (\S+) image; Apple Podcasts accepts only JPEG or PNG$`), "detail.artwork_format"},
+	{regexp.MustCompile(`^the artwork uses CMYK colours; save it in RGB$`), "detail.artwork_cmyk"},
+	{regexp.MustCompile(`^the artwork is greyscale; save it in RGB$`), "detail.artwork_grey"},
+	{regexp.MustCompile(`^the artwork is (\d+)×(\d+) pixels; it must be square$`), "detail.artwork_square"},
+	{regexp.MustCompile(`^the artwork is (\d+)×(\d+) pixels; Apple Podcasts needs at least (\d+)×(\d+)$`), "detail.artwork_small"},
+	{regexp.MustCompile(`^the artwork is (\d+)×(\d+) pixels; Apple Podcasts accepts at most (\d+)×(\d+)$`), "detail.artwork_large"},
+	// library.TranscriptType errors, after "not a transcript: ".
+	{regexp.MustCompile(`^the file is empty$`), "detail.transcript_empty"},
+	{regexp.MustCompile(`^the file is over (\d+) MiB$`), "detail.transcript_large"},
+	{regexp.MustCompile(`^the file is not UTF-8 text$`), "detail.transcript_encoding"},
+	{regexp.MustCompile(`^it starts neither with WEBVTT \(WebVTT\) nor with a numbered cue and its timing \(SubRip\)$`), "detail.transcript_format"},
+	// feeds.ParseChapters errors, inside "Chapters: %s."
+	{regexp.MustCompile(`^the chapters are not valid JSON chapters: (.*)$`), "detail.chapters_json"},
+	{regexp.MustCompile(`^line (\d+): (".*") does not start with a time such as 0:00 or 1:02:03$`), "detail.chapters_time"},
+	{regexp.MustCompile(`^there are no chapters$`), "detail.chapters_none"},
+	{regexp.MustCompile(`^there are (\d+) chapters: at most (\d+)$`), "detail.chapters_many"},
+	{regexp.MustCompile(`^chapter (\d+) starts before the beginning$`), "detail.chapters_before"},
+	{regexp.MustCompile(`^chapter (\d+) \((".*")\) does not start after the one before it$`), "detail.chapters_order"},
+	{regexp.MustCompile(`^chapter (\d+) has no title$`), "detail.chapters_title"},
+}
+
+// detail is msg, an English message of another package, in the
+// catalogue's language when a pattern knows it.
+func (c *catalog) detail(msg string) string {
+	for _, p := range detailPatterns {
+		if m := p.re.FindStringSubmatch(msg); m != nil {
+			args := make([]any, len(m)-1)
+			for i, g := range m[1:] {
+				args[i] = g
+			}
+			return c.T(p.key, args...)
+		}
+	}
+	return msg
+}

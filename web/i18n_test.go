@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"image"
+	imgpng "image/png"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -19,6 +22,8 @@ import (
 	"time"
 
 	"github.com/archipel/archipel/accounts"
+	"github.com/archipel/archipel/curation/feeds"
+	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 	"github.com/archipel/archipel/store/storetest"
 )
@@ -508,6 +513,76 @@ func TestCatalogueFilesTidy(t *testing.T) {
 		}
 		if !slices.IsSorted(keys) {
 			t.Errorf("%s.json: keys are not sorted", lang)
+		}
+	}
+}
+
+// TestDetailsTranslated feeds detailPatterns the messages of the other
+// packages: English gives them back as they were, French translates them,
+// and every pattern is used.
+func TestDetailsTranslated(t *testing.T) {
+	var msgs []string
+	add := func(err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		msgs = append(msgs, strings.TrimPrefix(err.Error(), library.ErrBadTranscript.Error()+": "))
+	}
+	for _, text := range []string{"{", "hello", "1:00 One\n0:30 Two", "0:00 ", "0:00 A\n" + strings.Repeat("9:00 B\n", feeds.MaxChapters+1)} {
+		_, err := feeds.ParseChapters(text)
+		add(err)
+	}
+	for _, data := range [][]byte{nil, []byte("hello"), {0xff, 0xfe, 0x00}, make([]byte, library.MaxTranscript+1)} {
+		_, err := library.TranscriptType(data)
+		add(err)
+	}
+	png := func(img image.Image) []byte {
+		var buf bytes.Buffer
+		if err := imgpng.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, data := range [][]byte{
+		[]byte("not a picture"),
+		png(image.NewGray(image.Rect(0, 0, 1400, 1400))),
+		png(image.NewRGBA(image.Rect(0, 0, 1400, 1500))),
+		png(image.NewRGBA(image.Rect(0, 0, 100, 100))),
+		png(image.NewRGBA(image.Rect(0, 0, 3100, 3100))),
+	} {
+		_, _, err := feeds.CheckArtwork(bytes.NewReader(data))
+		add(err)
+	}
+	// transcode's refusals, as its formats write them.
+	msgs = append(msgs, "The file is empty.", "The file is 3.0 GiB; the limit is 2.0 GiB.", "The file has no video or audio in it.",
+		"The file has no video track; this channel publishes videos.", "The file has no audio track; podcast episodes need sound.",
+		"The video is 8000×6000 (48.0 megapixels); the limit is 36.0 megapixels.",
+		"The file is incomplete: it ends before its own index or duration says it should. Please upload the whole file again.",
+		"The recording lasts 5h00m; the limit is 4h00m.", "The file could not be read as video or audio in time.",
+		"The file could not be read as video or audio in 30 s.", "The file is not a video or audio file we can read.",
+		"the artwork is a GIF image; Apple Podcasts accepts only JPEG or PNG", "the artwork uses CMYK colours; save it in RGB",
+		`chapter 2 ("B") does not start after the one before it`, "chapter 1 starts before the beginning", "there are no chapters")
+
+	en, fr := testCatalog(t, "en"), testCatalog(t, "fr")
+	hit := map[string]bool{}
+	for _, msg := range msgs {
+		for _, p := range detailPatterns {
+			if p.re.MatchString(msg) {
+				hit[p.key] = true
+				break
+			}
+		}
+		if got := en.detail(msg); got != msg {
+			t.Errorf("%q in English: %q", msg, got)
+		}
+		if got := fr.detail(msg); got == msg {
+			t.Errorf("%q is not translated", msg)
+		}
+	}
+	for _, p := range detailPatterns {
+		if !hit[p.key] {
+			t.Errorf("no sample for %s", p.key)
 		}
 	}
 }

@@ -188,7 +188,7 @@ func (f *itemForm) validateEpisode() *store.EpisodeFields {
 	}
 	chapters, err := feeds.ParseChapters(strings.ReplaceAll(f.Chapters, "\r\n", "\n"))
 	if err != nil {
-		f.Errors["chapters"] = f.tr.T("item_edit.chapters_invalid", err.Error())
+		f.Errors["chapters"] = f.tr.T("item_edit.chapters_invalid", f.tr.detail(err.Error()))
 	}
 	ep.Chapters = chapters
 	return ep

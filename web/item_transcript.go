@@ -53,7 +53,7 @@ func (s *server) handleItemTranscript(w http.ResponseWriter, r *http.Request) {
 	}
 	err = s.library.SetTranscript(r.Context(), item, data)
 	if errors.Is(err, library.ErrBadTranscript) {
-		fail(s.tr(r).T("item_edit.transcript_invalid", strings.TrimPrefix(err.Error(), library.ErrBadTranscript.Error()+": ")))
+		fail(s.tr(r).T("item_edit.transcript_invalid", s.tr(r).detail(strings.TrimPrefix(err.Error(), library.ErrBadTranscript.Error()+": "))))
 		return
 	}
 	if err != nil {

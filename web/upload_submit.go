@@ -134,7 +134,7 @@ func (s *server) handleUploadSubmit(w http.ResponseWriter, r *http.Request) {
 	var re *transcode.RejectError
 	if errors.As(err, &re) {
 		log.Info("upload refused", "channel", c.Handle, "user", user.Username, "reason", re.Reason)
-		page.Error = re.Message
+		page.Error = s.tr(r).detail(re.Message)
 		s.render(w, r, http.StatusUnprocessableEntity, "upload", s.tr(r).T("upload.heading", c.Title), page)
 		return
 	}
