@@ -165,6 +165,7 @@ func (s *server) handleLanguage(w http.ResponseWriter, r *http.Request) {
 		s.renderNotFound(w, r)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	http.SetCookie(w, &http.Cookie{
 		Name:     langCookie,
 		Value:    lang,

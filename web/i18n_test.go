@@ -391,6 +391,9 @@ func TestLanguageNegotiation(t *testing.T) {
 		if loc := r.Header.Get("Location"); loc != "/login?next=%2Fc%2Fx" {
 			t.Errorf("Location = %q", loc)
 		}
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("Cache-Control = %q", cc)
+		}
 		c := setCookie(r.Response, "lang")
 		if c == nil || c.Value != "fr" || c.Path != "/" || c.MaxAge != 365*24*3600 || c.SameSite != http.SameSiteLaxMode || !c.HttpOnly {
 			t.Fatalf("lang cookie = %+v", c)
