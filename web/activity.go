@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -166,10 +165,10 @@ const (
 	chartBar    = 10
 )
 
-func newActivityPage(d *activityData) *activityPage {
+func newActivityPage(tr *catalog, d *activityData) *activityPage {
 	p := &activityPage{From: d.From, To: d.To}
 	for _, s := range d.Series {
-		p.Labels = append(p.Labels, s.Label)
+		p.Labels = append(p.Labels, activityLabel(tr, s.ID))
 	}
 	for i, w := range d.weeks {
 		row := activityRow{Week: w.Format(time.DateOnly)}
@@ -179,7 +178,7 @@ func newActivityPage(d *activityData) *activityPage {
 		p.Rows = append(p.Rows, row)
 	}
 	for _, s := range d.Series {
-		c := activityChart{ID: "chart-" + s.ID, Title: s.Label + " per week", FirstWeek: d.From}
+		c := activityChart{ID: "chart-" + s.ID, Title: tr.T("activity.per_week", activityLabel(tr, s.ID)), FirstWeek: d.From}
 		busiest := 0
 		for i, pt := range s.Points {
 			if pt.Count > c.Max {
@@ -199,17 +198,16 @@ func newActivityPage(d *activityData) *activityPage {
 				X:     strconv.Itoa(chartLeft + i*chartBar + 1),
 				Y:     strconv.FormatFloat(chartTop+chartHeight-h, 'f', 1, 64),
 				H:     strconv.FormatFloat(h, 'f', 1, 64),
-				Label: fmt.Sprintf("Week of %s: %d", pt.Week, pt.Count),
+				Label: tr.T("activity.bar", pt.Week, pt.Count),
 			})
 		}
 		switch {
 		case s.Cumulative:
-			c.Desc = fmt.Sprintf("A running total, week by week from %s: %d %s now.", d.From, s.Total, s.unit)
+			c.Desc = tr.T("activity.desc_cumulative", d.From, s.Total, activityUnit(tr, s.unit))
 		case c.Max == 0:
-			c.Desc = fmt.Sprintf("None from %s to this week.", d.From)
+			c.Desc = tr.T("activity.desc_none", d.From)
 		default:
-			c.Desc = fmt.Sprintf("Per week from %s to this week: %d %s in all, at most %d in a week (the week of %s).",
-				d.From, s.Total, s.unit, c.Max, s.Points[busiest].Week)
+			c.Desc = tr.T("activity.desc", d.From, s.Total, activityUnit(tr, s.unit), c.Max, s.Points[busiest].Week)
 		}
 		p.Charts = append(p.Charts, c)
 	}
@@ -225,6 +223,39 @@ func (s *server) handleActivityGraphs(c *activityCache) http.HandlerFunc {
 			s.serverError(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "activity", "Activity", newActivityPage(d))
+		s.render(w, r, http.StatusOK, "activity", s.tr(r).T("activity.heading"), newActivityPage(s.tr(r), d))
 	}
+}
+
+// activityLabel names a series on the page (the JSON keeps its English
+// label).
+func activityLabel(tr *catalog, id string) string {
+	switch id {
+	case "items":
+		return tr.T("activity.series.items")
+	case "comments":
+		return tr.T("activity.series.comments")
+	case "followers":
+		return tr.T("activity.series.followers")
+	case "instances_known":
+		return tr.T("activity.series.instances_known")
+	case "instances_federating":
+		return tr.T("activity.series.instances_federating")
+	}
+	return id
+}
+
+// activityUnit names what a series counts.
+func activityUnit(tr *catalog, unit string) string {
+	switch unit {
+	case "items":
+		return tr.T("activity.unit.items")
+	case "comments":
+		return tr.T("activity.unit.comments")
+	case "followers":
+		return tr.T("activity.unit.followers")
+	case "instances":
+		return tr.T("activity.unit.instances")
+	}
+	return unit
 }

@@ -32,7 +32,7 @@ func (s *server) handleInstancePolicy(w http.ResponseWriter, r *http.Request) {
 	domain := strings.ToLower(strings.TrimSpace(r.PostFormValue("domain")))
 	policy := r.PostFormValue("policy")
 	if !federation.ValidHost(domain) || !slices.Contains(instancePolicies, policy) {
-		s.renderError(w, r, http.StatusUnprocessableEntity, "Cannot set that policy", "Give an instance's host name (such as videos.example) and one of the policies.")
+		s.renderError(w, r, http.StatusUnprocessableEntity, "policy.error_heading", "policy.error_bad")
 		return
 	}
 	if err := s.federation.SetInstancePolicy(r.Context(), domain, policy); err != nil {
@@ -51,12 +51,12 @@ func (s *server) handleFederationMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user.Role != store.RoleAdmin {
-		s.renderError(w, r, http.StatusForbidden, "Admins only", "Only admins change the federation mode.")
+		s.renderError(w, r, http.StatusForbidden, "policy.error_admins", "policy.error_admins_mode")
 		return
 	}
 	mode := r.PostFormValue("mode")
 	if err := s.store.SetFederationMode(r.Context(), mode); err != nil {
-		s.renderError(w, r, http.StatusUnprocessableEntity, "Cannot change the mode", "The federation mode is open or allowlist.")
+		s.renderError(w, r, http.StatusUnprocessableEntity, "policy.error_mode_heading", "policy.error_mode")
 		return
 	}
 	s.logger.Info("federation mode set", "mode", mode, "by", user.Username)

@@ -144,7 +144,7 @@ func (s *server) handleAPICommentPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.federation.PostComment(r.Context(), user, item, in.ParentID, in.Text)
-	if status, msg := commentError(err, in.Text); msg != "" {
+	if status, msg := commentError(s.locales.catalog(defaultLang), err, in.Text); msg != "" { // the API speaks English
 		writeJSONError(w, status, msg)
 		return
 	}

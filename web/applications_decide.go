@@ -37,12 +37,13 @@ func (s *server) handleApplicationDecide(approve bool) http.HandlerFunc {
 			s.renderNotFound(w, r)
 			return
 		case errors.Is(err, store.ErrAlreadyDecided):
-			s.applicationError(w, r, http.StatusConflict, id, "Someone decided this application meanwhile: see below.", message)
+			s.applicationError(w, r, http.StatusConflict, id, s.tr(r).T("applications.decided_meanwhile"), message)
 			return
 		case errors.As(err, &fe):
-			msg := fieldMessage(applicationDecisionFields[fe.Field], fe.Message)
+			tr := s.tr(r)
+			msg := tr.fieldError(fieldLabel(tr, applicationDecisionFields[fe.Field]), fe.Message)
 			if fe.Field == "username" || fe.Field == "channel_handle" {
-				msg = "Cannot approve: " + msg + " Decline the application with a message asking the applicant to apply again with another name."
+				msg = tr.T("applications.cannot_approve", msg)
 			}
 			log.Info("application decision refused", "application", id, "approve", approve, "reason", fe.Error())
 			s.applicationError(w, r, http.StatusUnprocessableEntity, id, msg, message)
@@ -60,11 +61,12 @@ func (s *server) handleApplicationDecide(approve bool) http.HandlerFunc {
 	}
 }
 
-// applicationDecisionFields label the fields a decision may fail on.
+// applicationDecisionFields are the catalogue keys of the labels of the
+// fields a decision may fail on.
 var applicationDecisionFields = map[string]string{
-	"message":        "Message",
-	"username":       "The username",
-	"channel_handle": "The channel handle",
+	"message":        "field.message",
+	"username":       "applications.field_username",
+	"channel_handle": "applications.field_channel_handle",
 }
 
 // applicationError shows the applications page with an error on one.
@@ -74,5 +76,5 @@ func (s *server) applicationError(w http.ResponseWriter, r *http.Request, status
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, status, "applications", "Creator applications", page)
+	s.render(w, r, status, "applications", s.tr(r).T("applications.heading"), page)
 }

@@ -54,11 +54,11 @@ func (s *server) handleApplications(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil {
 		for _, a := range page.Decided {
 			if a.ID == id {
-				page.Done = decisionSummary(a)
+				page.Done = decisionSummary(s.tr(r), a)
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "applications", "Creator applications", page)
+	s.render(w, r, http.StatusOK, "applications", s.tr(r).T("applications.heading"), page)
 }
 
 // applicationsPage builds the page, with errID's error and typed message.
@@ -88,10 +88,9 @@ func (s *server) applicationsPage(r *http.Request, errID int64, errMsg, typed st
 }
 
 // decisionSummary says what a decision did, for the curator who made it.
-func decisionSummary(a *applicationView) string {
+func decisionSummary(tr *catalog, a *applicationView) string {
 	if a.State == store.ApplicationApproved {
-		return "Approved " + a.Name + "’s application: the account @" + a.Username + " and the channel @" + a.Channel +
-			" are created. The applicant sets their password from their status link."
+		return tr.T("applications.approved_summary", a.Name, a.Username, a.Channel)
 	}
-	return "Declined " + a.Name + "’s application. The applicant reads your message on their status page."
+	return tr.T("applications.declined_summary", a.Name)
 }

@@ -42,5 +42,5 @@ func newApplyForm(in accounts.ApplicationInput) *applyForm {
 
 // handleApplyForm shows the empty application form.
 func (s *server) handleApplyForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "apply", "Apply for a channel", newApplyForm(accounts.ApplicationInput{ChannelKind: store.KindVideo}))
+	s.render(w, r, http.StatusOK, "apply", s.tr(r).T("apply.heading"), newApplyForm(accounts.ApplicationInput{ChannelKind: store.KindVideo}))
 }

@@ -18,7 +18,7 @@ func (s *server) handleApplyPassword(w http.ResponseWriter, r *http.Request) {
 	log := s.state(r).logger
 	password := r.PostFormValue("password")
 	if password != r.PostFormValue("password_again") {
-		page.Error = "The two passwords differ. Type the same password twice."
+		page.Error = s.tr(r).T("apply_status.passwords_differ")
 		s.renderApplyStatus(w, r, http.StatusUnprocessableEntity, page)
 		return
 	}
@@ -26,7 +26,7 @@ func (s *server) handleApplyPassword(w http.ResponseWriter, r *http.Request) {
 	var fe *accounts.FieldError
 	switch {
 	case errors.As(err, &fe):
-		page.Error = fieldMessage("Password", fe.Message)
+		page.Error = s.tr(r).fieldError(s.tr(r).T("field.password"), fe.Message)
 		s.renderApplyStatus(w, r, http.StatusUnprocessableEntity, page)
 		return
 	case errors.Is(err, accounts.ErrPasswordAlreadySet), errors.Is(err, accounts.ErrNotApproved):

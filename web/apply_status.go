@@ -41,8 +41,7 @@ func (s *server) applyStatus(w http.ResponseWriter, r *http.Request, token strin
 	a, err := s.accounts.ApplicationByToken(r.Context(), token)
 	if errors.Is(err, store.ErrNotFound) {
 		s.state(r).logger.Info("unknown application status link")
-		s.renderError(w, r, http.StatusNotFound, "Unknown status link",
-			"This link does not lead to an application. Check that you copied all of it; if you lost it, apply again.")
+		s.renderError(w, r, http.StatusNotFound, "error.status_link", "error.status_link.message")
 		return nil, false
 	}
 	if err != nil {
@@ -62,5 +61,5 @@ func (s *server) applyStatus(w http.ResponseWriter, r *http.Request, token strin
 func (s *server) renderApplyStatus(w http.ResponseWriter, r *http.Request, status int, page *applyStatusPage) {
 	// The address holds the secret: keep it out of other sites' logs.
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	s.render(w, r, status, "apply_status", "Your application", page)
+	s.render(w, r, status, "apply_status", s.tr(r).T("apply_status.heading"), page)
 }

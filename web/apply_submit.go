@@ -8,16 +8,17 @@ import (
 	"github.com/archipel/archipel/accounts"
 )
 
-// applyFields are the fields of the application form with their labels.
+// applyFields are the fields of the application form with the catalogue
+// keys of their labels.
 var applyFields = map[string]string{
-	"name":           "Your name",
-	"email":          "E-mail address",
-	"username":       "Username",
-	"channel_handle": "Channel handle",
-	"channel_title":  "Channel title",
-	"channel_kind":   "Kind",
-	"motivation":     "Motivation",
-	"links":          "Links",
+	"name":           "field.your_name",
+	"email":          "field.email",
+	"username":       "field.username",
+	"channel_handle": "field.channel_handle",
+	"channel_title":  "field.channel_title",
+	"channel_kind":   "field.kind",
+	"motivation":     "field.motivation",
+	"links":          "field.links",
 }
 
 // handleApplySubmit records an application and sends the applicant to its
@@ -44,11 +45,11 @@ func (s *server) handleApplySubmit(w http.ResponseWriter, r *http.Request) {
 				field = ""
 			}
 			if _, seen := form.Errors[field]; !seen {
-				form.Errors[field] = fieldMessage(applyFields[field], fe.Message)
+				form.Errors[field] = s.tr(r).fieldError(fieldLabel(s.tr(r), applyFields[field]), fe.Message)
 			}
 		}
 		log.Info("application refused", "fields", len(fes))
-		s.render(w, r, http.StatusUnprocessableEntity, "apply", "Apply for a channel", form)
+		s.render(w, r, http.StatusUnprocessableEntity, "apply", s.tr(r).T("apply.heading"), form)
 		return
 	}
 	if err != nil {

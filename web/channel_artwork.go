@@ -28,28 +28,28 @@ func (s *server) handleChannelArtwork(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseMultipartForm(limit); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.renderError(w, r, http.StatusRequestEntityTooLarge, "File too large", "The artwork may be at most 10 MiB.")
+			s.renderError(w, r, http.StatusRequestEntityTooLarge, "error.too_large", "error.too_large.artwork")
 			return
 		}
-		s.renderError(w, r, http.StatusBadRequest, "Nothing was sent", "Choose a picture, then send the form again.")
+		s.renderError(w, r, http.StatusBadRequest, "error.nothing_sent", "error.nothing_sent.artwork")
 		return
 	}
 	if !s.csrfTokenValid(r, r.FormValue(csrfField)) {
 		s.formExpired(w, r)
 		return
 	}
-	user, c := s.manageChannelFor(w, r, "change its feed")
+	user, c := s.manageChannelFor(w, r, "error.not_owner.feed")
 	if c == nil {
 		return
 	}
 	f := s.newFeedSettingsForm(c)
 	fail := func(msg string) {
 		f.Errors["artwork"] = msg
-		s.render(w, r, http.StatusUnprocessableEntity, "feed_settings", "Feed of "+c.Title, f)
+		s.render(w, r, http.StatusUnprocessableEntity, "feed_settings", s.tr(r).T("feed.heading", c.Title), f)
 	}
 	file, _, err := r.FormFile("artwork")
 	if err != nil {
-		fail("Choose a JPEG or PNG picture.")
+		fail(s.tr(r).T("feed.artwork_missing"))
 		return
 	}
 	defer file.Close()
@@ -59,7 +59,7 @@ func (s *server) handleChannelArtwork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, err := feeds.CheckArtwork(bytes.NewReader(data)); err != nil {
-		fail("This picture does not suit podcast apps: " + err.Error() + ".")
+		fail(s.tr(r).T("feed.artwork_invalid", s.tr(r).detail(err.Error())))
 		return
 	}
 	_, format, _ := image.DecodeConfig(bytes.NewReader(data))

@@ -23,10 +23,12 @@ const (
 )
 
 // commentPolicies are the choices of a channel's comment policy.
-var commentPolicies = []policyChoice{
-	{policyOpen, "Open: comments show at once"},
-	{policyApproval, "Approval required: you approve each comment first"},
-	{policyClosed, "Closed: no new comments"},
+func commentPolicies(tr *catalog) []policyChoice {
+	return []policyChoice{
+		{policyOpen, tr.T("moderation.policy_open")},
+		{policyApproval, tr.T("moderation.policy_approval")},
+		{policyClosed, tr.T("moderation.policy_closed")},
+	}
 }
 
 type policyChoice struct{ Value, Label string }
@@ -66,7 +68,7 @@ type channelBlock struct {
 
 // handleChannelComments shows a channel's comments page.
 func (s *server) handleChannelComments(w http.ResponseWriter, r *http.Request) {
-	_, c := s.manageChannelFor(w, r, "moderate its comments")
+	_, c := s.manageChannelFor(w, r, "error.not_owner.comments")
 	if c == nil {
 		return
 	}
@@ -88,7 +90,7 @@ func (s *server) handleChannelComments(w http.ResponseWriter, r *http.Request) {
 func (s *server) showChannelComments(w http.ResponseWriter, r *http.Request, status int, page *channelCommentsPage) {
 	ctx := r.Context()
 	c := page.Channel
-	page.Policies = commentPolicies
+	page.Policies = commentPolicies(s.tr(r))
 	page.Next = "/c/" + c.Handle + "/comments"
 	page.CommentsFeed = s.absURL("/c/" + c.Handle + "/comments.rss")
 	page.MaxHeld = maxHeldShown
@@ -121,11 +123,11 @@ func (s *server) showChannelComments(w http.ResponseWriter, r *http.Request, sta
 	for _, b := range blocks {
 		label := b.ActorURI
 		if b.Domain != "" {
-			label = "Everyone on " + b.Domain
+			label = s.tr(r).T("moderation.everyone_on", b.Domain)
 		}
 		page.Blocks = append(page.Blocks, channelBlock{ChannelBlock: b, Label: label})
 	}
-	s.render(w, r, status, "channel_comments", "Comments on "+c.Title, page)
+	s.render(w, r, status, "channel_comments", s.tr(r).T("moderation.heading", c.Title), page)
 }
 
 func (s *server) moderatedComment(cc store.ChannelComment) *moderatedComment {
@@ -137,16 +139,16 @@ func (s *server) moderatedComment(cc store.ChannelComment) *moderatedComment {
 // handleChannelCommentSettings saves a channel's comment policy and
 // watched words.
 func (s *server) handleChannelCommentSettings(w http.ResponseWriter, r *http.Request) {
-	user, c := s.manageChannelFor(w, r, "moderate its comments")
+	user, c := s.manageChannelFor(w, r, "error.not_owner.comments")
 	if c == nil {
 		return
 	}
 	page := &channelCommentsPage{Channel: c, Policy: r.PostFormValue("policy"), WatchedWords: r.PostFormValue("watched_words")}
-	words, msg := normalizeWatchedWords(page.WatchedWords)
+	words, msg := normalizeWatchedWords(s.tr(r), page.WatchedWords)
 	switch page.Policy {
 	case policyOpen, policyApproval, policyClosed:
 	default:
-		msg = "Choose who may comment: open, approval required or closed."
+		msg = s.tr(r).T("moderation.policy_invalid")
 	}
 	if msg != "" {
 		page.Error = msg
@@ -165,7 +167,7 @@ func (s *server) handleChannelCommentSettings(w http.ResponseWriter, r *http.Req
 // into what is stored: each trimmed, without empty lines or repeats
 // (ignoring case). It returns a message for people when they are not
 // acceptable.
-func normalizeWatchedWords(typed string) (string, string) {
+func normalizeWatchedWords(tr *catalog, typed string) (string, string) {
 	var words []string
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.ReplaceAll(typed, "\r\n", "\n"), "\n") {
@@ -175,20 +177,20 @@ func normalizeWatchedWords(typed string) (string, string) {
 			continue
 		}
 		if utf8.RuneCountInString(w) > maxWatchedWordLen {
-			return "", "The watched word “" + truncateText(w, 40) + "” is too long: at most " + itoa(maxWatchedWordLen) + " characters."
+			return "", tr.T("moderation.word_too_long", truncateText(w, 40), maxWatchedWordLen)
 		}
 		seen[key] = true
 		words = append(words, w)
 	}
 	if len(words) > maxWatchedWords {
-		return "", "There are " + itoa(len(words)) + " watched words: at most " + itoa(maxWatchedWords) + " are allowed."
+		return "", tr.T("moderation.too_many_words", len(words), maxWatchedWords)
 	}
 	return strings.Join(words, "\n"), ""
 }
 
 // handleChannelUnblock lifts one of a channel's blocks.
 func (s *server) handleChannelUnblock(w http.ResponseWriter, r *http.Request) {
-	user, c := s.manageChannelFor(w, r, "moderate its comments")
+	user, c := s.manageChannelFor(w, r, "error.not_owner.comments")
 	if c == nil {
 		return
 	}
@@ -199,8 +201,7 @@ func (s *server) handleChannelUnblock(w http.ResponseWriter, r *http.Request) {
 		err = store.ErrNotFound
 	}
 	if isNotFound(err) {
-		s.renderError(w, r, http.StatusNotFound, "Block not found",
-			"@"+c.Handle+" has no such block. It may have been lifted already.")
+		s.renderError(w, r, http.StatusNotFound, "error.block_not_found", "error.block_not_found.message", c.Handle)
 		return
 	}
 	if err != nil {

@@ -9,13 +9,14 @@ import (
 	"github.com/archipel/archipel/accounts"
 )
 
-// channelFields are the fields of the new-channel form with their labels.
+// channelFields are the fields of the new-channel form with the
+// catalogue keys of their labels.
 var channelFields = map[string]string{
-	"handle":      "Handle",
-	"kind":        "Kind",
-	"title":       "Title",
-	"description": "Description",
-	"language":    "Language",
+	"handle":      "field.handle",
+	"kind":        "field.kind",
+	"title":       "field.title",
+	"description": "field.description",
+	"language":    "field.language",
 }
 
 // handleChannelCreate creates a channel owned by the signed-in person.
@@ -39,8 +40,8 @@ func (s *server) handleChannelCreate(w http.ResponseWriter, r *http.Request) {
 		if _, known := channelFields[field]; !known {
 			field = ""
 		}
-		form.Errors[field] = fieldMessage(channelFields[field], fe.Message)
-		s.render(w, r, http.StatusUnprocessableEntity, "channel_new", "New channel", form)
+		form.Errors[field] = s.tr(r).fieldError(fieldLabel(s.tr(r), channelFields[field]), fe.Message)
+		s.render(w, r, http.StatusUnprocessableEntity, "channel_new", s.tr(r).T("channel_new.heading"), form)
 		return
 	}
 	if err != nil {
@@ -49,6 +50,14 @@ func (s *server) handleChannelCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.state(r).logger.Info("channel created", "channel", c.Handle, "kind", c.Kind, "user", user.Username)
 	http.Redirect(w, r, "/c/"+c.Handle, http.StatusSeeOther)
+}
+
+// fieldLabel is the label of labelKey, "" for none.
+func fieldLabel(tr *catalog, labelKey string) string {
+	if labelKey == "" {
+		return ""
+	}
+	return tr.T(labelKey)
 }
 
 // fieldMessage makes a sentence of a field label and a FieldError message

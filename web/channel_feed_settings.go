@@ -73,18 +73,18 @@ func (s *server) newFeedSettingsForm(c *store.Channel) *feedSettingsForm {
 
 // handleFeedSettings shows a channel's feed settings to its owner.
 func (s *server) handleFeedSettings(w http.ResponseWriter, r *http.Request) {
-	_, c := s.manageChannelFor(w, r, "change its feed")
+	_, c := s.manageChannelFor(w, r, "error.not_owner.feed")
 	if c == nil {
 		return
 	}
 	f := s.newFeedSettingsForm(c)
 	f.Saved = r.URL.Query().Get("saved") != ""
-	s.render(w, r, http.StatusOK, "feed_settings", "Feed of "+c.Title, f)
+	s.render(w, r, http.StatusOK, "feed_settings", s.tr(r).T("feed.heading", c.Title), f)
 }
 
 // handleFeedSettingsSave saves them; mistakes show the form again.
 func (s *server) handleFeedSettingsSave(w http.ResponseWriter, r *http.Request) {
-	user, c := s.manageChannelFor(w, r, "change its feed")
+	user, c := s.manageChannelFor(w, r, "error.not_owner.feed")
 	if c == nil {
 		return
 	}
@@ -101,42 +101,43 @@ func (s *server) handleFeedSettingsSave(w http.ResponseWriter, r *http.Request) 
 		License:     strings.TrimSpace(r.PostFormValue("license")),
 	}
 	f.Settings = in
+	tr := s.tr(r)
 	if in.Category != "" {
 		found := false
 		for _, cc := range f.Categories {
 			found = found || cc.Value == in.Category
 		}
 		if !found {
-			f.Errors["category"] = "Choose a category from Apple’s list."
+			f.Errors["category"] = tr.T("feed.category_invalid")
 		}
 	}
 	if in.Language != "" && !languageRE.MatchString(in.Language) {
-		f.Errors["language"] = "Give the language as a code such as “en”, “fr” or “pt-BR”."
+		f.Errors["language"] = tr.T("feed.language_invalid")
 	}
 	switch in.FeedType {
 	case "episodic", "serial":
 	default:
-		f.Errors["feed_type"] = "Choose how episodes are ordered from the list."
+		f.Errors["feed_type"] = tr.T("feed.type_invalid")
 	}
 	if in.PodcastGUID != "" && !uuidRE.MatchString(in.PodcastGUID) {
-		f.Errors["podcast_guid"] = "The podcast GUID is a UUID such as 917393e3-1b1e-5cef-ace4-edaa54e1f810, or empty."
+		f.Errors["podcast_guid"] = tr.T("feed.guid_invalid")
 	}
 	if in.FundingURL != "" {
 		if u, err := url.Parse(in.FundingURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			f.Errors["funding_url"] = "The support link must be a web address starting with https://."
+			f.Errors["funding_url"] = tr.T("feed.funding_url_invalid")
 		}
 	}
 	if utf8.RuneCountInString(in.FundingText) > 128 {
-		f.Errors["funding_text"] = "The support link’s text is at most 128 characters."
+		f.Errors["funding_text"] = tr.T("feed.funding_text_too_long", 128)
 	}
 	if in.FundingText != "" && in.FundingURL == "" {
-		f.Errors["funding_url"] = "Give the support link its address."
+		f.Errors["funding_url"] = tr.T("feed.funding_url_missing")
 	}
 	if utf8.RuneCountInString(in.License) > 128 {
-		f.Errors["license"] = "The license is at most 128 characters, such as “cc-by-4.0”."
+		f.Errors["license"] = tr.T("feed.license_too_long", 128)
 	}
 	if len(f.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "feed_settings", "Feed of "+c.Title, f)
+		s.render(w, r, http.StatusUnprocessableEntity, "feed_settings", s.tr(r).T("feed.heading", c.Title), f)
 		return
 	}
 	if err := s.store.SetChannelFeed(r.Context(), c.ID, in); err != nil {

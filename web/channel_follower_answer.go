@@ -18,8 +18,7 @@ func (s *server) handleFollowAnswer(accept bool) http.HandlerFunc {
 		}
 		ctx := r.Context()
 		notFound := func() {
-			s.renderError(w, r, http.StatusNotFound, "Follow request not found",
-				"There is no such request to follow @"+c.Handle+". It may have been withdrawn.")
+			s.renderError(w, r, http.StatusNotFound, "error.follow_request_not_found", "error.follow_request_not_found.message", c.Handle)
 		}
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil || id <= 0 {
@@ -36,8 +35,7 @@ func (s *server) handleFollowAnswer(accept bool) http.HandlerFunc {
 			return
 		}
 		if f.State != store.FollowPending {
-			s.renderError(w, r, http.StatusConflict, "Nothing was changed",
-				"This follow request has already been answered. Reload the channel’s page to see where it stands.")
+			s.renderError(w, r, http.StatusConflict, "error.unchanged", "error.unchanged.follow_answered")
 			return
 		}
 		if err := s.federation.SetFollowState(ctx, f, accept); err != nil {

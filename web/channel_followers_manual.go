@@ -16,8 +16,7 @@ func (s *server) handleChannelManualApproval(w http.ResponseWriter, r *http.Requ
 		manual = true
 	case "off":
 	default:
-		s.renderError(w, r, http.StatusBadRequest, "Nothing was changed",
-			"The form did not say whether to approve followers by hand. Reload the channel’s page and try again.")
+		s.renderError(w, r, http.StatusBadRequest, "error.unchanged", "error.unchanged.manual")
 		return
 	}
 	if err := s.store.SetManuallyApproves(r.Context(), c.ActorID, manual); err != nil {

@@ -66,7 +66,7 @@ func TestChannelFollowersFederated(t *testing.T) {
 			`<label for="fediverse-handle">Follow from the fediverse</label>`,
 			`<input id="fediverse-handle" class="handle" type="text" value="@clips@`+h.host+`" readonly`,
 			`<button type="button" data-copy="fediverse-handle" data-copy-status="fediverse-handle-status" hidden>Copy</button>`,
-			`<p class="status" id="fediverse-handle-status" role="status" aria-live="polite"></p>`,
+			`<p class="status" id="fediverse-handle-status" role="status" aria-live="polite" data-msg-done="Copied %s to the clipboard."`,
 			`<script src="/static/copy.js?v=`,
 			`<p class="meta followers">0 followers</p>`)
 		wantNotContains(t, r.body, "/followers/manual", "Follow requests")

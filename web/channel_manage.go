@@ -13,13 +13,14 @@ import (
 // sign in, an unknown channel is 404 and others get 403. It answers and
 // returns nil then.
 func (s *server) manageChannel(w http.ResponseWriter, r *http.Request) (*store.User, *store.Channel) {
-	return s.manageChannelFor(w, r, "manage its followers")
+	return s.manageChannelFor(w, r, "error.not_owner.followers")
 }
 
-// manageChannelFor is manageChannel for pages that manage what (said to
-// those who may not). Anonymous visitors of a GET page come back to it once
+// manageChannelFor is manageChannel for pages that manage something:
+// whatKey is the catalogue's message for those who may not, with the
+// channel's handle. Anonymous visitors of a GET page come back to it once
 // signed in.
-func (s *server) manageChannelFor(w http.ResponseWriter, r *http.Request, what string) (*store.User, *store.Channel) {
+func (s *server) manageChannelFor(w http.ResponseWriter, r *http.Request, whatKey string) (*store.User, *store.Channel) {
 	handle := strings.ToLower(r.PathValue("handle"))
 	user, err := s.currentUser(r)
 	if err != nil {
@@ -36,8 +37,7 @@ func (s *server) manageChannelFor(w http.ResponseWriter, r *http.Request, what s
 	}
 	c, err := s.store.LocalChannel(r.Context(), handle)
 	if isNotFound(err) {
-		s.renderError(w, r, http.StatusNotFound, "Channel not found",
-			"There is no channel @"+handle+" on this hub. Check the address, or browse the channels from the home page.")
+		s.renderError(w, r, http.StatusNotFound, "error.channel_not_found", "error.channel_not_found.message", handle)
 		return nil, nil
 	}
 	if err != nil {
@@ -45,8 +45,7 @@ func (s *server) manageChannelFor(w http.ResponseWriter, r *http.Request, what s
 		return nil, nil
 	}
 	if !canManage(user, c.OwnerID) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the owner of @"+c.Handle+" and admins can "+what+".")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", whatKey, c.Handle)
 		return nil, nil
 	}
 	return user, c

@@ -30,7 +30,7 @@ func (s *server) handleChannelNew(w http.ResponseWriter, r *http.Request) {
 	}
 	form := newChannelForm(accounts.ChannelInput{Kind: store.KindVideo})
 	form.Import = s.importer != nil
-	s.render(w, r, http.StatusOK, "channel_new", "New channel", form)
+	s.render(w, r, http.StatusOK, "channel_new", s.tr(r).T("channel_new.heading"), form)
 }
 
 // requireChannelCreator lets through creators and admins. It sends
@@ -46,8 +46,7 @@ func (s *server) requireChannelCreator(w http.ResponseWriter, r *http.Request) (
 		return nil, false
 	}
 	if !canCreateChannel(user) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only creators and admins can create channels. Ask an admin of this hub if you need one.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_allowed.create_channel")
 		return nil, false
 	}
 	return user, true

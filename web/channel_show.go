@@ -49,15 +49,15 @@ type feedLink struct {
 }
 
 // channelFeeds lists a channel's feeds, the podcast (RSS) feed first.
-func (s *server) channelFeeds(c *store.Channel) []feedLink {
-	what := "Podcast feed"
+func (s *server) channelFeeds(tr *catalog, c *store.Channel) []feedLink {
+	rss := tr.T("channel.feed_rss")
 	if c.Kind == store.KindVideo {
-		what = "Video podcast feed"
+		rss = tr.T("channel.feed_rss_video")
 	}
 	return []feedLink{
-		{typeAttr("rss"), what + " (RSS)", s.feeds.FeedURL(c.Handle, "rss")},
-		{typeAttr("atom"), "Atom feed", s.feeds.FeedURL(c.Handle, "atom")},
-		{typeAttr("json"), "JSON Feed", s.feeds.FeedURL(c.Handle, "json")},
+		{typeAttr("rss"), rss, s.feeds.FeedURL(c.Handle, "rss")},
+		{typeAttr("atom"), tr.T("channel.feed_atom"), s.feeds.FeedURL(c.Handle, "atom")},
+		{typeAttr("json"), tr.T("channel.feed_json"), s.feeds.FeedURL(c.Handle, "json")},
 	}
 }
 
@@ -94,8 +94,7 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c, err := s.store.LocalChannel(ctx, handle)
 	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Channel not found",
-			"There is no channel @"+handle+" on this hub. Check the address, or browse the channels from the home page.")
+		s.renderError(w, r, http.StatusNotFound, "error.channel_not_found", "error.channel_not_found.message", handle)
 		return
 	}
 	if err != nil {
@@ -108,9 +107,9 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil,
-		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(c)}
+		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(s.tr(r), c)}
 	if s.library != nil {
-		page.Feeds = s.channelFeeds(c)
+		page.Feeds = s.channelFeeds(s.tr(r), c)
 		page.CopyScriptURL = s.copyScriptURL
 		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
 		if err != nil {

@@ -48,7 +48,7 @@ func (s *server) showCollections(w http.ResponseWriter, r *http.Request, status 
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, status, "collections", "Collections", page)
+	s.render(w, r, status, "collections", s.tr(r).T("collections.heading"), page)
 }
 
 func (s *server) handleCollectionCreate(w http.ResponseWriter, r *http.Request) {
@@ -63,16 +63,16 @@ func (s *server) handleCollectionCreate(w http.ResponseWriter, r *http.Request) 
 	f.Description = strings.TrimSpace(r.PostFormValue("description"))
 	switch {
 	case f.Title == "" || len(f.Title) > 200:
-		f.Error = "Give the collection a title (up to 200 characters)."
+		f.Error = s.tr(r).T("collections.title_invalid", 200)
 	case !slugRE.MatchString(f.Slug):
-		f.Error = "The address name uses lower-case letters, digits and dashes, such as summer-films."
+		f.Error = s.tr(r).T("collections.slug_invalid")
 	case len(f.Description) > 5000:
-		f.Error = "The description is too long (5,000 characters at most)."
+		f.Error = s.tr(r).T("collections.description_too_long")
 	}
 	if f.Error == "" {
 		_, err := s.store.CreateCollection(r.Context(), f.Slug, f.Title, f.Description, r.PostFormValue("featured") == "1", user.ID)
 		if errors.Is(err, store.ErrConflict) {
-			f.Error = "A collection already has the address /collections/" + f.Slug + "."
+			f.Error = s.tr(r).T("collections.slug_taken", f.Slug)
 		} else if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -150,16 +150,16 @@ func (s *server) handleCollectionAdd(w http.ResponseWriter, r *http.Request) {
 	it, err := s.itemRef(r, ref)
 	switch {
 	case isNotFound(err):
-		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, "No item of this hub has that id or address.", ref)
+		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, s.tr(r).T("collection.no_item"), ref)
 		return
 	case err != nil:
 		s.serverError(w, r, err)
 		return
 	case it.State != store.StatePublished || it.ReviewState != store.ReviewAccepted:
-		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, "Only published items, and remote items once accepted, go into collections.", ref)
+		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, s.tr(r).T("collection.not_accepted"), ref)
 		return
 	case len(note) > 1000:
-		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, "The note is too long (1,000 characters at most).", ref)
+		s.showCollection(w, r, http.StatusUnprocessableEntity, c, true, s.tr(r).T("collection.note_too_long"), ref)
 		return
 	}
 	if err := s.store.AddToCollection(r.Context(), c.ID, it.ID, note); err != nil {

@@ -28,8 +28,7 @@ func (s *server) actionComment(w http.ResponseWriter, r *http.Request) (*store.U
 		return nil, nil, nil
 	}
 	notFound := func() {
-		s.renderError(w, r, http.StatusNotFound, "Comment not found",
-			"There is no such comment. It may have been deleted already.")
+		s.renderError(w, r, http.StatusNotFound, "error.comment_not_found", "error.comment_not_found.deleted")
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -64,8 +63,7 @@ func (s *server) actionComment(w http.ResponseWriter, r *http.Request) (*store.U
 // notModerator refuses a moderation to someone who does not moderate the
 // item's comments.
 func (s *server) notModerator(w http.ResponseWriter, r *http.Request, item *store.Item) {
-	s.renderError(w, r, http.StatusForbidden, "Not allowed",
-		"Only the owner of @"+item.ChannelHandle+" and admins can moderate its comments.")
+	s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_owner.comments", item.ChannelHandle)
 }
 
 // backFromComment goes back to the form's next page, else to the comment's
@@ -91,8 +89,7 @@ func (s *server) handleCommentModerate(approve bool) http.HandlerFunc {
 			return
 		}
 		if c.State != store.CommentHeld {
-			s.renderError(w, r, http.StatusConflict, "Nothing was changed",
-				"This comment is not waiting for approval: it has been approved or rejected already.")
+			s.renderError(w, r, http.StatusConflict, "error.unchanged", "error.unchanged.comment_decided")
 			return
 		}
 		if err := s.federation.ModerateComment(r.Context(), c, approve); err != nil {
@@ -112,8 +109,7 @@ func (s *server) handleCommentDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !federation.CanModerate(user, item) && c.AuthorID != user.ActorID {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the comment’s author, the owner of @"+item.ChannelHandle+" and admins can delete it.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_allowed.delete_comment", item.ChannelHandle)
 		return
 	}
 	if err := s.federation.RemoveComment(r.Context(), c); err != nil && !isNotFound(err) {
@@ -137,8 +133,7 @@ func (s *server) handleCommentBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Author.Domain == "" || item.OriginURI != "" {
-		s.renderError(w, r, http.StatusBadRequest, "Cannot block",
-			"Only authors from other servers can be blocked, on this hub’s own channels. Delete the comment instead.")
+		s.renderError(w, r, http.StatusBadRequest, "error.cannot_block", "error.cannot_block.local")
 		return
 	}
 	var actorURI, domain string
@@ -148,8 +143,7 @@ func (s *server) handleCommentBlock(w http.ResponseWriter, r *http.Request) {
 	case "instance":
 		domain = c.Author.Domain
 	default:
-		s.renderError(w, r, http.StatusBadRequest, "Cannot block",
-			"Choose whether to block the author or their whole server.")
+		s.renderError(w, r, http.StatusBadRequest, "error.cannot_block", "error.cannot_block.scope")
 		return
 	}
 	purged, err := s.store.BlockForChannel(r.Context(), item.ChannelID, actorURI, domain)

@@ -28,11 +28,10 @@ func (s *server) handleComment(w http.ResponseWriter, r *http.Request) {
 	c, item, err := s.shownComment(r, id)
 	if isNotFound(err) {
 		if s.federation.Tombstoned(r.Context(), s.federation.CommentURI(id)) {
-			s.renderError(w, r, http.StatusGone, "Deleted", "This comment has been deleted.")
+			s.renderError(w, r, http.StatusGone, "error.deleted", "error.deleted.comment")
 			return
 		}
-		s.renderError(w, r, http.StatusNotFound, "Comment not found",
-			"There is no such comment. It may have been deleted, or it is not shown yet.")
+		s.renderError(w, r, http.StatusNotFound, "error.comment_not_found", "error.comment_not_found.message")
 		return
 	}
 	if err != nil {

@@ -161,7 +161,7 @@ func (s *server) itemComments(w http.ResponseWriter, r *http.Request, user *stor
 	if err != nil {
 		return nil, err
 	}
-	sec.Threads = s.buildThreads(tp, sec, user)
+	sec.Threads = s.buildThreads(s.tr(r), tp, sec, user)
 	if sec.Page > 1 {
 		sec.PrevURL = sec.pageURL(sec.Page-1, "") + "#comments"
 	}
@@ -197,7 +197,7 @@ func (s *server) replyTarget(r *http.Request, item *store.Item, id string) *stor
 // parents. A reply deeper than maxNestLevel goes, flat, under its ancestor
 // at that level; a reply whose parent is not shown (held) goes under the
 // thread's top-level comment.
-func (s *server) buildThreads(tp *store.ThreadPage, sec *commentsSection, user *store.User) []*commentView {
+func (s *server) buildThreads(tr *catalog, tp *store.ThreadPage, sec *commentsSection, user *store.User) []*commentView {
 	threads := make([]*commentView, 0, len(tp.Threads))
 	for _, root := range tp.Threads {
 		top := s.commentView(root, sec, user)
@@ -231,7 +231,7 @@ func (s *server) buildThreads(tp *store.ThreadPage, sec *commentsSection, user *
 				}
 				v.ReplyingTo = parent.Handle
 				if parent.Deleted {
-					v.ReplyingTo = "a deleted comment"
+					v.ReplyingTo = tr.T("comment.deleted_parent")
 				}
 			}
 		}

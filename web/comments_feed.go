@@ -45,8 +45,7 @@ func (s *server) handleChannelCommentsFeed(w http.ResponseWriter, r *http.Reques
 	handle := strings.ToLower(r.PathValue("handle"))
 	c, err := s.store.LocalChannel(r.Context(), handle)
 	if isNotFound(err) {
-		s.renderError(w, r, http.StatusNotFound, "Channel not found",
-			"There is no channel @"+handle+" on this hub. Check the address, or browse the channels from the home page.")
+		s.renderError(w, r, http.StatusNotFound, "error.channel_not_found", "error.channel_not_found.message", handle)
 		return
 	}
 	if err != nil {

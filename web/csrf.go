@@ -73,8 +73,7 @@ func (s *server) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 // formExpired answers a form whose CSRF token is missing or wrong.
 func (s *server) formExpired(w http.ResponseWriter, r *http.Request) {
 	s.state(r).logger.Warn("CSRF token missing or invalid", "route", r.Pattern)
-	s.renderError(w, r, http.StatusForbidden, "This form has expired",
-		"The form you sent has expired or was opened in another session. Reload the page and try again.")
+	s.renderError(w, r, http.StatusForbidden, "error.form_expired", "error.form_expired.message")
 }
 
 // csrfHeader carries the page's CSRF token on the JSON API's requests sent

@@ -33,7 +33,7 @@ func (s *server) showCurationHome(w http.ResponseWriter, r *http.Request, status
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, status, "curation_home", "Home page", page)
+	s.render(w, r, status, "curation_home", s.tr(r).T("chome.heading"), page)
 }
 
 // handleCurationHomeAdd features a channel; one that cannot be found
@@ -43,21 +43,22 @@ func (s *server) handleCurationHomeAdd(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	tr := s.tr(r)
 	page := &curationHomePage{Target: strings.TrimSpace(r.PostFormValue("channel")), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	if len([]rune(page.Note)) > 300 {
-		page.Error = "The note is too long (300 characters at most)."
+		page.Error = tr.T("chome.error_note")
 		s.showCurationHome(w, r, http.StatusUnprocessableEntity, page)
 		return
 	}
 	a, err := s.curator.FeatureChannel(r.Context(), page.Target, page.Note, user)
 	switch {
 	case errors.Is(err, curation.ErrNotAChannel):
-		page.Error = "That is a whole instance: name one of its channels or accounts."
+		page.Error = tr.T("chome.error_instance")
 	case isNotFound(err):
-		page.Error = "No channel of this hub has that handle."
+		page.Error = tr.T("chome.error_no_channel")
 	case err != nil:
 		s.logger.Info("feature a channel", "target", page.Target, "error", err)
-		page.Error = "Cannot find that channel: " + err.Error()
+		page.Error = tr.T("chome.error_lookup", err.Error())
 	}
 	if page.Error != "" {
 		s.showCurationHome(w, r, http.StatusUnprocessableEntity, page)
@@ -67,7 +68,7 @@ func (s *server) handleCurationHomeAdd(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = a.Username
 	}
-	http.Redirect(w, r, "/curation/home?done="+url.QueryEscape(name+" is on the home page."), http.StatusSeeOther)
+	http.Redirect(w, r, "/curation/home?done="+url.QueryEscape(tr.T("chome.done_added", name)), http.StatusSeeOther)
 }
 
 // handleCurationHomeRemove takes a channel off the home page.
@@ -83,5 +84,5 @@ func (s *server) handleCurationHomeRemove(w http.ResponseWriter, r *http.Request
 	if s.lookupFailed(w, r, s.store.UnfeatureChannel(r.Context(), id)) {
 		return
 	}
-	http.Redirect(w, r, "/curation/home?done="+url.QueryEscape("Taken off the home page."), http.StatusSeeOther)
+	http.Redirect(w, r, "/curation/home?done="+url.QueryEscape(s.tr(r).T("chome.done_removed")), http.StatusSeeOther)
 }

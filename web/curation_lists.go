@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/archipel/archipel/curation/feeds"
@@ -85,7 +84,7 @@ func (s *server) handleProposals(w http.ResponseWriter, r *http.Request) {
 			page.Decided = append(page.Decided, p)
 		}
 	}
-	s.render(w, r, http.StatusOK, "curation_lists", "Shared lists", page)
+	s.render(w, r, http.StatusOK, "curation_lists", s.tr(r).T("lists.heading"), page)
 }
 
 func (s *server) handleProposalDecide(w http.ResponseWriter, r *http.Request) {
@@ -106,9 +105,33 @@ func (s *server) handleProposalDecide(w http.ResponseWriter, r *http.Request) {
 		s.renderNotFound(w, r)
 		return
 	case err != nil:
-		msg = "Could not carry it out: " + err.Error()
+		msg = s.tr(r).T("lists.done_error", err.Error())
 	default:
-		msg = strings.ToUpper(p.State[:1]) + p.State[1:] + ": " + p.Action + " " + p.Target + "."
+		msg = proposalDone(s.tr(r), p)
 	}
 	http.Redirect(w, r, "/curation/lists?done="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// proposalDone says what deciding a proposal did: "Applied: follow X.".
+func proposalDone(tr *catalog, p *store.Proposal) string {
+	action := p.Action
+	switch p.Action {
+	case "follow":
+		action = tr.T("lists.action_follow")
+	case "unfollow":
+		action = tr.T("lists.action_unfollow")
+	case "block":
+		action = tr.T("lists.action_block")
+	case "unblock":
+		action = tr.T("lists.action_unblock")
+	}
+	switch p.State {
+	case store.ProposalApplied:
+		return tr.T("lists.done_applied", action, p.Target)
+	case store.ProposalDismissed:
+		return tr.T("lists.done_dismissed", action, p.Target)
+	case store.ProposalFailed:
+		return tr.T("lists.done_failed", action, p.Target)
+	}
+	return tr.T("lists.done_other", p.State, action, p.Target)
 }

@@ -55,7 +55,7 @@ func (s *server) showFollows(w http.ResponseWriter, r *http.Request, status int,
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, status, "curation_follows", "Follows", &curationFollowsPage{Form: form, Follows: follows, Notice: notice})
+	s.render(w, r, status, "curation_follows", s.tr(r).T("follows.heading"), &curationFollowsPage{Form: form, Follows: follows, Notice: notice})
 }
 
 // handleCurationFollow follows what the form names. A target that cannot
@@ -81,7 +81,7 @@ func (s *server) handleCurationFollow(w http.ResponseWriter, r *http.Request) {
 	if form.MinMinutes != "" {
 		m, err := strconv.ParseFloat(form.MinMinutes, 64)
 		if err != nil || m < 0 || m > 24*60 {
-			form.Error = "The minimum duration is a number of minutes, such as 2 or 0.5."
+			form.Error = s.tr(r).T("follows.min_minutes_invalid")
 			s.showFollows(w, r, http.StatusUnprocessableEntity, form, "")
 			return
 		}
@@ -89,11 +89,11 @@ func (s *server) handleCurationFollow(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.curator.Follow(r.Context(), form.Target, set, user)
 	if err != nil {
-		form.Error = "Cannot follow " + strconv.Quote(form.Target) + ": " + err.Error()
+		form.Error = s.tr(r).T("follows.cannot_follow", strconv.Quote(form.Target), err.Error())
 		s.showFollows(w, r, http.StatusUnprocessableEntity, form, "")
 		return
 	}
-	http.Redirect(w, r, "/curation/follows?done="+url.QueryEscape("Asked to follow "+f.Actor.URI+"."), http.StatusSeeOther)
+	http.Redirect(w, r, "/curation/follows?done="+url.QueryEscape(s.tr(r).T("follows.asked", f.Actor.URI)), http.StatusSeeOther)
 }
 
 func (s *server) handleCurationUnfollow(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +116,7 @@ func (s *server) handleCurationUnfollow(w http.ResponseWriter, r *http.Request) 
 				s.serverError(w, r, err)
 				return
 			}
-			http.Redirect(w, r, "/curation/follows?done="+url.QueryEscape("Unfollowed "+f.Actor.URI+"."), http.StatusSeeOther)
+			http.Redirect(w, r, "/curation/follows?done="+url.QueryEscape(s.tr(r).T("follows.unfollowed", f.Actor.URI)), http.StatusSeeOther)
 			return
 		}
 	}
@@ -177,7 +177,7 @@ func (s *server) handleCurationReview(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "curation_review", "Review", page)
+	s.render(w, r, http.StatusOK, "curation_review", s.tr(r).T("review.heading"), page)
 }
 
 // handleCurationDecide accepts or rejects the chosen items (one, from its
@@ -188,12 +188,12 @@ func (s *server) handleCurationDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "Bad form", "The form could not be read.")
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_form", "error.bad_form.message")
 		return
 	}
 	decision := r.PostForm.Get("decision")
 	if decision != "accept" && decision != "reject" {
-		s.renderError(w, r, http.StatusBadRequest, "Bad form", "Choose Accept or Reject.")
+		s.renderError(w, r, http.StatusBadRequest, "error.bad_form", "error.bad_form.decision")
 		return
 	}
 	var ids []int64
@@ -204,7 +204,7 @@ func (s *server) handleCurationDecide(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(ids) == 0 {
-		http.Redirect(w, r, "/curation/review?done="+url.QueryEscape("No item was chosen."), http.StatusSeeOther)
+		http.Redirect(w, r, "/curation/review?done="+url.QueryEscape(s.tr(r).T("review.none_chosen")), http.StatusSeeOther)
 		return
 	}
 	changed, err := s.curator.Decide(r.Context(), ids, decision == "accept", user)
@@ -212,9 +212,9 @@ func (s *server) handleCurationDecide(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	verb := "Accepted"
+	done := s.tr(r).N("review.done_accepted", len(changed))
 	if decision == "reject" {
-		verb = "Rejected"
+		done = s.tr(r).N("review.done_rejected", len(changed))
 	}
-	http.Redirect(w, r, "/curation/review?done="+url.QueryEscape(verb+" "+plural(len(changed), "item", "items")+"."), http.StatusSeeOther)
+	http.Redirect(w, r, "/curation/review?done="+url.QueryEscape(done), http.StatusSeeOther)
 }

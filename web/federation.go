@@ -66,7 +66,7 @@ func (s *server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(r.PathValue("name"))
 	if !federation.WantsActivityJSON(r) {
 		if _, err := s.store.UserByUsername(r.Context(), name); err != nil {
-			s.renderError(w, r, http.StatusNotFound, "Account not found", "There is no account @"+name+" on this hub.")
+			s.renderError(w, r, http.StatusNotFound, "error.account_not_found", "error.account_not_found.message", name)
 			return
 		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)

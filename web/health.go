@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,8 +38,7 @@ func (s *server) requireCurator(w http.ResponseWriter, r *http.Request) (*store.
 		return nil, false
 	}
 	if !isCurator(user) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the hub's curators and admins can see this page. Ask an admin of this hub if you need to.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_allowed.curators")
 		return nil, false
 	}
 	return user, true
@@ -90,10 +88,10 @@ type healthRow struct {
 }
 
 var healthSortLabels = map[string]string{
-	store.HealthSortProblems: "Problems first",
-	store.HealthSortDomain:   "Domain",
-	store.HealthSortRecent:   "Latest delivery",
-	store.HealthSortQueue:    "Queue",
+	store.HealthSortProblems: "health.sort_problems",
+	store.HealthSortDomain:   "health.sort_domain",
+	store.HealthSortRecent:   "health.sort_recent",
+	store.HealthSortQueue:    "health.sort_queue",
 }
 
 // handleFederationHealth lists the known instances, problems first: their
@@ -127,7 +125,7 @@ func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) 
 	}
 	p.Total = total
 	for _, h := range list {
-		p.Rows = append(p.Rows, newHealthRow(h, now))
+		p.Rows = append(p.Rows, newHealthRow(s.tr(r), h, now))
 	}
 	link := func(sort string, page int) string {
 		v := url.Values{}
@@ -146,7 +144,7 @@ func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) 
 		return "/admin/federation?" + v.Encode()
 	}
 	for _, sort := range store.HealthSorts {
-		p.Sorts = append(p.Sorts, healthSortLink{Label: healthSortLabels[sort], URL: link(sort, 1), Current: sort == p.Sort})
+		p.Sorts = append(p.Sorts, healthSortLink{Label: s.tr(r).T(healthSortLabels[sort]), URL: link(sort, 1), Current: sort == p.Sort})
 	}
 	if len(p.Rows) > 0 {
 		p.From = (page-1)*healthPageSize + 1
@@ -166,17 +164,17 @@ func (s *server) handleFederationHealth(w http.ResponseWriter, r *http.Request) 
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "federation_health", "Federation health", p)
+	s.render(w, r, http.StatusOK, "federation_health", s.tr(r).T("health.heading"), p)
 }
 
-func newHealthRow(h *store.InstanceHealth, now time.Time) healthRow {
+func newHealthRow(tr *catalog, h *store.InstanceHealth, now time.Time) healthRow {
 	row := healthRow{
 		Domain: h.Domain, Software: strings.TrimSpace(h.Software + " " + h.Version),
 		Parked: h.Parked(now), Failing: h.FailureCount > 0,
 		Blocked: h.Policy == store.PolicyBlock, Muted: h.Policy == store.PolicyMute, Limited: h.Policy == store.PolicyLimit,
 		Following: h.Following, FollowingPending: h.FollowingPending, Followers: h.Followers,
 		FailureCount: h.FailureCount, Delivered: h.DeliveredCount, Failed: h.FailedCount, Queue: h.Queue,
-		LastSuccess: ago(h.LastSuccessAt, now), LastFailure: ago(h.LastFailureAt, now), LastError: h.LastError,
+		LastSuccess: ago(tr, h.LastSuccessAt, now), LastFailure: ago(tr, h.LastFailureAt, now), LastError: h.LastError,
 	}
 	if row.Parked {
 		row.ParkedUntil = h.ParkedUntil.UTC().Format("2006-01-02 15:04 UTC")
@@ -186,20 +184,20 @@ func newHealthRow(h *store.InstanceHealth, now time.Time) healthRow {
 }
 
 // ago says how long before now t was, roughly ("3 h ago"), or "" for nil.
-func ago(t *time.Time, now time.Time) string {
+func ago(tr *catalog, t *time.Time, now time.Time) string {
 	if t == nil {
 		return ""
 	}
 	d := now.Sub(*t)
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return tr.T("ago.now")
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+		return tr.T("ago.minutes", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+		return tr.T("ago.hours", int(d/time.Hour))
 	case d < 60*24*time.Hour:
-		return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+		return tr.T("ago.days", int(d/(24*time.Hour)))
 	}
 	return t.UTC().Format("2006-01-02")
 }

@@ -23,7 +23,7 @@ func (s *server) handleInstanceHealth(w http.ResponseWriter, r *http.Request) {
 	if s.lookupFailed(w, r, err) {
 		return
 	}
-	row := newHealthRow(h, time.Now())
+	row := newHealthRow(s.tr(r), h, time.Now())
 	page := &healthPage{Instance: &row, Policies: instancePolicies, Policy: store.PolicyNone}
 	if done := r.URL.Query().Get("done"); slices.Contains(instancePolicies, done) {
 		page.Done = done

@@ -67,8 +67,7 @@ func (s *server) requireImporter(w http.ResponseWriter, r *http.Request) (*store
 		return nil, false
 	}
 	if !podimport.MayImport(user) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only creators, curators and admins can import podcasts. Ask an admin of this hub if you need to.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_allowed.import")
 		return nil, false
 	}
 	return user, true
@@ -86,7 +85,7 @@ func (s *server) handleImportForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Channel = strings.TrimPrefix(r.URL.Query().Get("channel"), "@")
-	s.render(w, r, http.StatusOK, "import", "Import a podcast", p)
+	s.render(w, r, http.StatusOK, "import", s.tr(r).T("import.heading"), p)
 }
 
 // handleImportSubmit reads the feed, then queues its import and shows its
@@ -107,21 +106,21 @@ func (s *server) handleImportSubmit(w http.ResponseWriter, r *http.Request) {
 	p.ConfirmOwner = r.PostFormValue("confirm_owner") != ""
 	refuse := func(msg string) {
 		p.Error = msg
-		s.render(w, r, http.StatusUnprocessableEntity, "import", "Import a podcast", p)
+		s.render(w, r, http.StatusUnprocessableEntity, "import", s.tr(r).T("import.heading"), p)
 	}
 	if p.FeedURL == "" {
-		refuse("Enter the address of the podcast’s RSS feed.")
+		refuse(s.tr(r).T("import.feed_url_missing"))
 		return
 	}
 	if _, err := podimport.CheckURL(p.FeedURL); err != nil {
-		refuse("The feed’s address must be a web address starting with https:// or http://.")
+		refuse(s.tr(r).T("import.feed_url_invalid"))
 		return
 	}
 	plan, err := s.importer.Inspect(r.Context(), podimport.Options{
 		FeedURL: p.FeedURL, Channel: p.Channel, Owner: user, ConfirmOwner: p.ConfirmOwner,
 		Authorize: func(ch *store.Channel) error {
 			if !podimport.MayImportInto(user, ch) {
-				return &podimport.ChannelError{Reason: "@" + ch.Handle + " belongs to someone else: only its owner and admins can import into it."}
+				return &podimport.ChannelError{Reason: s.tr(r).T("import.not_yours", ch.Handle)}
 			}
 			return nil
 		},
@@ -132,15 +131,14 @@ func (s *server) handleImportSubmit(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &le):
 		p.Locked = true
-		owner := ""
 		if le.Owner != "" {
-			owner = " (" + le.Owner + ")"
+			refuse(s.tr(r).T("import.locked_owner", le.Owner))
+		} else {
+			refuse(s.tr(r).T("import.locked"))
 		}
-		refuse("This podcast’s feed is locked by its owner" + owner + " (podcast:locked), so that nobody else moves it. " +
-			"If the podcast is yours, tick “I own this podcast” and send the form again.")
 		return
 	case errors.As(err, &fe):
-		refuse("This feed cannot be imported: " + sentence(fe.Reason))
+		refuse(s.tr(r).T("import.feed_invalid", sentence(fe.Reason)))
 		return
 	case errors.As(err, &ce):
 		refuse(sentence(ce.Reason))
@@ -232,9 +230,9 @@ func (s *server) handleImportProgress(w http.ResponseWriter, r *http.Request) {
 			p.Channel = c
 		}
 	}
-	title := "Import of " + imp.FeedURL
+	title := s.tr(r).T("import.of", imp.FeedURL)
 	if imp.FeedTitle != "" {
-		title = "Import of " + imp.FeedTitle
+		title = s.tr(r).T("import.of", imp.FeedTitle)
 	}
 	s.render(w, r, http.StatusOK, "import_progress", title, p)
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,16 +39,14 @@ func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	target, ok := s.federation.ParseInteractTarget(q.Get("uri"))
 	if !ok {
-		s.renderError(w, r, http.StatusBadRequest, "Cannot open this on your server",
-			"This link does not point to a video, an episode or a comment on this hub.")
+		s.renderError(w, r, http.StatusBadRequest, "error.interact", "error.interact.not_here")
 		return
 	}
 	page := &interactPage{URI: target.URI, CopyScriptURL: s.copyScriptURL}
 	if target.ItemID != "" {
 		item, _, err := s.visibleItem(r.Context(), nil, target.ItemID)
 		if isNotFound(err) {
-			s.renderError(w, r, http.StatusNotFound, "Not found",
-				"There is nothing at this address. It may have been mistyped, or what was here has been removed or is not published.")
+			s.renderError(w, r, http.StatusNotFound, "error.not_found", "error.not_found.message")
 			return
 		}
 		if err != nil {
@@ -57,8 +54,7 @@ func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if item.OriginURI != "" {
-			s.renderError(w, r, http.StatusBadRequest, "Cannot open this on your server",
-				"This comes from another server: open it on your server from there.")
+			s.renderError(w, r, http.StatusBadRequest, "error.interact", "error.interact.remote")
 			return
 		}
 		page.Title = item.Title
@@ -70,21 +66,21 @@ func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
 				page.Handle = h
 			}
 		}
-		s.render(w, r, http.StatusOK, "interact", "Open on your server", page)
+		s.render(w, r, http.StatusOK, "interact", s.tr(r).T("interact.heading"), page)
 		return
 	}
 	page.Handle = strings.TrimSpace(q.Get("handle"))
 	if page.Handle == "" {
-		page.Error = "Enter your handle, such as you@your.server."
-		s.render(w, r, http.StatusBadRequest, "interact", "Open on your server", page)
+		page.Error = s.tr(r).T("interact.handle_missing")
+		s.render(w, r, http.StatusBadRequest, "interact", s.tr(r).T("interact.heading"), page)
 		return
 	}
 	to, err := s.federation.InteractURL(r.Context(), page.Handle, target.URI)
 	if err != nil {
 		var status int
-		status, page.Error = interactError(err, page.Handle)
+		status, page.Error = interactError(s.tr(r), err, page.Handle)
 		s.state(r).logger.Info("remote interaction lookup failed", "handle", page.Handle, "uri", target.URI, "error", err)
-		s.render(w, r, status, "interact", "Open on your server", page)
+		s.render(w, r, status, "interact", s.tr(r).T("interact.heading"), page)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -101,23 +97,23 @@ func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
 
 // interactError is the status and the plain-language message of a failed
 // lookup of handle.
-func interactError(err error, handle string) (int, string) {
-	host := "your server"
+func interactError(tr *catalog, err error, handle string) (int, string) {
+	host := tr.T("interact.your_server")
 	var ie *federation.InteractError
 	if errors.As(err, &ie) && ie.Host != "" {
 		host = ie.Host
 	}
 	switch {
 	case errors.Is(err, federation.ErrBadHandle):
-		return http.StatusBadRequest, fmt.Sprintf("“%s” is not a fediverse handle. Enter it as you@your.server, for example alice@mastodon.social.", handle)
+		return http.StatusBadRequest, tr.T("interact.bad_handle", handle)
 	case errors.Is(err, httpclient.ErrForbiddenAddress):
-		return http.StatusBadGateway, fmt.Sprintf("%s is not a server this hub may contact. Check the handle.", host)
+		return http.StatusBadGateway, tr.T("interact.forbidden", host)
 	case errors.Is(err, federation.ErrNoInstance):
-		return http.StatusBadGateway, fmt.Sprintf("Could not look up %s: %s did not answer, or does not know this account. Check the handle and try again.", handle, host)
+		return http.StatusBadGateway, tr.T("interact.no_instance", handle, host)
 	case errors.Is(err, federation.ErrNoTemplate):
-		return http.StatusBadGateway, fmt.Sprintf("%s does not support opening posts from other servers this way. Copy the address below and search for it on your server instead.", host)
+		return http.StatusBadGateway, tr.T("interact.no_template", host)
 	case errors.Is(err, federation.ErrForeignObject):
-		return http.StatusBadRequest, "This link does not point to a video, an episode or a comment on this hub."
+		return http.StatusBadRequest, tr.T("error.interact.not_here")
 	}
-	return http.StatusBadGateway, fmt.Sprintf("Could not reach %s. Try again in a moment.", host)
+	return http.StatusBadGateway, tr.T("interact.unreachable", host)
 }

@@ -39,7 +39,7 @@ func (s *server) handleCommentPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if item.State != store.StatePublished {
-		s.renderItemConflict(w, r, item, "Comments open once the item is published.")
+		s.renderItemConflict(w, r, item, "error.unchanged.comments_unpublished")
 		return
 	}
 	text := r.PostFormValue("text")
@@ -55,7 +55,7 @@ func (s *server) handleCommentPost(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c, err = s.federation.PostComment(ctx, user, item, parentID, text)
 	}
-	if status, msg := commentError(err, text); msg != "" {
+	if status, msg := commentError(s.tr(r), err, text); msg != "" {
 		s.state(r).logger.Info("comment refused", "item", item.PublicID, "user", user.Username, "error", err)
 		form := &commentForm{Text: text, Error: msg}
 		if parentID > 0 && !errors.Is(err, federation.ErrParentNotInItem) {
@@ -87,19 +87,17 @@ func (s *server) handleCommentPost(w http.ResponseWriter, r *http.Request) {
 
 // commentError is the status and the message for people of an error of
 // PostComment, or "" for an error they cannot act on.
-func commentError(err error, text string) (int, string) {
+func commentError(tr *catalog, err error, text string) (int, string) {
 	switch {
 	case errors.Is(err, federation.ErrCommentsClosed):
-		return http.StatusForbidden, "Comments are closed: your comment was not posted."
+		return http.StatusForbidden, tr.T("comments.error_closed")
 	case errors.Is(err, federation.ErrEmptyComment):
-		return http.StatusUnprocessableEntity, "Your comment is empty: write something first."
+		return http.StatusUnprocessableEntity, tr.T("comments.error_empty")
 	case errors.Is(err, federation.ErrCommentTooLong):
 		n := utf8.RuneCountInString(strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n")))
-		return http.StatusUnprocessableEntity, "Your comment is too long: at most " + itoa(federation.MaxCommentLength) +
-			" characters (it has " + itoa(n) + ")."
+		return http.StatusUnprocessableEntity, tr.T("comments.error_too_long", federation.MaxCommentLength, n)
 	case errors.Is(err, federation.ErrParentNotInItem):
-		return http.StatusUnprocessableEntity,
-			"The comment you replied to is no longer here, so your reply was not posted. You can post it as a new comment instead."
+		return http.StatusUnprocessableEntity, tr.T("comments.error_parent_gone")
 	}
 	return 0, ""
 }

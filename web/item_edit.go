@@ -23,6 +23,7 @@ const (
 // itemForm is the data of an item's edit form: what the person typed, as
 // typed, and the errors by field name ("" for an error of no field).
 type itemForm struct {
+	tr          *catalog // the page's language, for the messages
 	Item        *store.Item
 	Title       string
 	Description string
@@ -43,18 +44,20 @@ type itemForm struct {
 	MaxTitle, MaxDescription, MaxTags, MaxTagLength int
 }
 
-func newItemForm(item *store.Item) *itemForm {
-	return &itemForm{Item: item, Errors: map[string]string{},
+func newItemForm(tr *catalog, item *store.Item) *itemForm {
+	return &itemForm{tr: tr, Item: item, Errors: map[string]string{},
 		MaxTitle: maxItemTitle, MaxDescription: maxItemDescription, MaxTags: maxItemTags, MaxTagLength: maxTagLength,
-		EditCommentsPolicy: true, CommentsPolicies: itemCommentPolicies}
+		EditCommentsPolicy: true, CommentsPolicies: itemCommentPolicies(tr)}
 }
 
 // itemCommentPolicies are the choices of an item's comment policy.
-var itemCommentPolicies = []policyChoice{
-	{policyInherit, "As the channel"},
-	{policyOpen, "Open"},
-	{policyApproval, "Approval required"},
-	{policyClosed, "Closed"},
+func itemCommentPolicies(tr *catalog) []policyChoice {
+	return []policyChoice{
+		{policyInherit, tr.T("item_edit.policy_inherit")},
+		{policyOpen, tr.T("item_edit.policy_open")},
+		{policyApproval, tr.T("item_edit.policy_approval")},
+		{policyClosed, tr.T("item_edit.policy_closed")},
+	}
 }
 
 // handleItemEdit shows the edit form of an item to its owner and admins.
@@ -68,13 +71,13 @@ func (s *server) handleItemEdit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	form := newItemForm(item)
+	form := newItemForm(s.tr(r), item)
 	form.fill(item, tags)
 	if form.Transcript, err = s.currentTranscript(r, item); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "item_edit", "Edit "+item.Title, form)
+	s.render(w, r, http.StatusOK, "item_edit", s.tr(r).T("item_edit.title", item.Title), form)
 }
 
 // fill sets the form to what is stored.
@@ -103,8 +106,7 @@ func (s *server) editable(w http.ResponseWriter, r *http.Request, item *store.It
 	if item.OriginURI == "" {
 		return true
 	}
-	s.renderError(w, r, http.StatusForbidden, "Not allowed",
-		"This item comes from another server; it can only be changed there.")
+	s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_allowed.remote_item")
 	return false
 }
 
@@ -120,15 +122,15 @@ func (f *itemForm) validate() store.ItemEdit {
 	}
 	switch n := utf8.RuneCountInString(e.Title); {
 	case n == 0:
-		f.Errors["title"] = "Title is required."
+		f.Errors["title"] = f.tr.T("item_edit.title_required")
 	case n > maxItemTitle:
-		f.Errors["title"] = "Title is too long: at most " + itoa(maxItemTitle) + " characters (it has " + itoa(n) + ")."
+		f.Errors["title"] = f.tr.T("item_edit.title_too_long", maxItemTitle, n)
 	}
 	if n := utf8.RuneCountInString(e.Description); n > maxItemDescription {
-		f.Errors["description"] = "Description is too long: at most " + itoa(maxItemDescription) + " characters (it has " + itoa(n) + ")."
+		f.Errors["description"] = f.tr.T("item_edit.description_too_long", maxItemDescription, n)
 	}
 	var msg string
-	e.Tags, msg = normalizeTags(f.Tags)
+	e.Tags, msg = normalizeTags(f.tr, f.Tags)
 	if msg != "" {
 		f.Errors["tags"] = msg
 	}
@@ -138,7 +140,7 @@ func (f *itemForm) validate() store.ItemEdit {
 			f.CommentsPolicy = policyInherit
 		case policyInherit, policyOpen, policyApproval, policyClosed:
 		default:
-			f.Errors["comments_policy"] = "Choose who may comment from the list."
+			f.Errors["comments_policy"] = f.tr.T("item_edit.policy_invalid")
 		}
 		e.CommentsPolicy = f.CommentsPolicy
 	}
@@ -164,29 +166,29 @@ func (f *itemForm) setEpisode(item *store.Item) {
 // validateEpisode checks the podcast fields.
 func (f *itemForm) validateEpisode() *store.EpisodeFields {
 	ep := &store.EpisodeFields{Type: f.EpisodeType}
-	number := func(field, value, what string) int {
+	number := func(field, value, msgKey string) int {
 		value = strings.TrimSpace(value)
 		if value == "" {
 			return 0
 		}
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 1 || n > maxEpisodeNumber {
-			f.Errors[field] = what + " must be a whole number from 1 to " + itoa(maxEpisodeNumber) + ", or empty."
+			f.Errors[field] = f.tr.T(msgKey, maxEpisodeNumber)
 		}
 		return n
 	}
-	ep.Season = number("season", f.Season, "The season")
-	ep.Episode = number("episode", f.Episode, "The episode number")
+	ep.Season = number("season", f.Season, "item_edit.season_invalid")
+	ep.Episode = number("episode", f.Episode, "item_edit.episode_invalid")
 	switch ep.Type {
 	case "":
 		ep.Type = "full"
 	case "full", "trailer", "bonus":
 	default:
-		f.Errors["episode_type"] = "Choose the kind of episode from the list."
+		f.Errors["episode_type"] = f.tr.T("item_edit.type_invalid")
 	}
 	chapters, err := feeds.ParseChapters(strings.ReplaceAll(f.Chapters, "\r\n", "\n"))
 	if err != nil {
-		f.Errors["chapters"] = "Chapters: " + err.Error() + "."
+		f.Errors["chapters"] = f.tr.T("item_edit.chapters_invalid", f.tr.detail(err.Error()))
 	}
 	ep.Chapters = chapters
 	return ep
@@ -202,7 +204,7 @@ var (
 // a–z, 0–9, "_" and "-", at most maxTagLength characters; empty entries
 // and repeats are dropped, and there may be at most maxItemTags. It returns
 // a message for people when the list is not acceptable.
-func normalizeTags(list string) ([]string, string) {
+func normalizeTags(tr *catalog, list string) ([]string, string) {
 	tags := []string{}
 	seen := map[string]bool{}
 	for _, raw := range strings.Split(list, ",") {
@@ -212,16 +214,16 @@ func normalizeTags(list string) ([]string, string) {
 			continue
 		}
 		if !tagRuneRE.MatchString(t) {
-			return nil, "Tag “" + t + "” may only hold letters a–z, digits 0–9, “-” and “_”."
+			return nil, tr.T("item_edit.tag_chars", t)
 		}
 		if n := utf8.RuneCountInString(t); n > maxTagLength {
-			return nil, "Tag “" + t + "” is too long: at most " + itoa(maxTagLength) + " characters."
+			return nil, tr.T("item_edit.tag_too_long", t, maxTagLength)
 		}
 		seen[t] = true
 		tags = append(tags, t)
 	}
 	if len(tags) > maxItemTags {
-		return nil, "There are " + itoa(len(tags)) + " tags: at most " + itoa(maxItemTags) + " are allowed."
+		return nil, tr.T("item_edit.too_many_tags", len(tags), maxItemTags)
 	}
 	return tags, ""
 }

@@ -148,18 +148,18 @@ func TestNormalizeTags(t *testing.T) {
 		"#Rock, #rock ,  Hip  Hop": {"rock", "hip-hop"},
 		"a_b, c-d, 42":             {"a_b", "c-d", "42"},
 	} {
-		got, msg := normalizeTags(in)
+		got, msg := normalizeTags(testCatalog(t, "en"), in)
 		if msg != "" || !reflect.DeepEqual(got, want) {
 			t.Errorf("normalizeTags(%q) = %q, %q; want %q", in, got, msg, want)
 		}
 	}
 	for _, in := range []string{"a/b", "ça", "a.b", strings.Repeat("x", 41), "1,2,3,4,5,6,7,8,9,10,11"} {
-		if _, msg := normalizeTags(in); msg == "" {
+		if _, msg := normalizeTags(testCatalog(t, "en"), in); msg == "" {
 			t.Errorf("normalizeTags(%q) accepted", in)
 		}
 	}
 	// Ten distinct tags are fine, repeats do not count.
-	if got, msg := normalizeTags("1,2,3,4,5,6,7,8,9,10,10,1"); msg != "" || len(got) != 10 {
+	if got, msg := normalizeTags(testCatalog(t, "en"), "1,2,3,4,5,6,7,8,9,10,10,1"); msg != "" || len(got) != 10 {
 		t.Errorf("ten tags: %q, %q", got, msg)
 	}
 }

@@ -12,6 +12,7 @@ import (
 // embedView is the data of the embeddable player.
 type embedView struct {
 	Hub      string
+	Lang     string
 	StyleURL string
 	Item     *store.Item // nil: not available
 	PageURL  string
@@ -28,7 +29,7 @@ type embedView struct {
 // shows is the same for everyone.
 func (s *server) handleItemEmbed(w http.ResponseWriter, r *http.Request) {
 	allowFraming(w)
-	v := embedView{Hub: hubName, StyleURL: s.styleURL}
+	v := embedView{Hub: hubName, Lang: s.lang(r), StyleURL: s.styleURL}
 	id := r.PathValue("id")
 	var item *store.Item
 	var err error
@@ -42,10 +43,10 @@ func (s *server) handleItemEmbed(w http.ResponseWriter, r *http.Request) {
 	}
 	if isNotFound(err) {
 		status := http.StatusNotFound
-		v.Message = "This video or episode is not available."
+		v.Message = s.tr(r).T("embed.unavailable")
 		if s.federation != nil && s.federation.Tombstoned(r.Context(), s.federation.ItemURI(id)) {
 			status = http.StatusGone
-			v.Message = "This video or episode has been deleted by its creator."
+			v.Message = s.tr(r).T("embed.deleted")
 		}
 		s.renderEmbed(w, r, status, v)
 		return
@@ -70,7 +71,8 @@ func (s *server) handleItemEmbed(w http.ResponseWriter, r *http.Request) {
 // renderEmbed writes the embed page with status.
 func (s *server) renderEmbed(w http.ResponseWriter, r *http.Request, status int, v embedView) {
 	var buf bytes.Buffer
-	if err := s.embedPage.ExecuteTemplate(&buf, "embed", v); err != nil {
+	lang := s.lang(r)
+	if err := s.templates[lang].embed.ExecuteTemplate(&buf, "embed", v); err != nil {
 		s.state(r).logger.Error("cannot render the embed page", "error", err)
 		http.Error(w, "Internal server error", http.StatusInternalServerError)
 		return
@@ -78,6 +80,7 @@ func (s *server) renderEmbed(w http.ResponseWriter, r *http.Request, status int,
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	setLanguageHeaders(w, lang)
 	if status == http.StatusOK {
 		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(oembedCacheAge))
 	} else {

@@ -37,17 +37,17 @@ func (s *server) manageItem(w http.ResponseWriter, r *http.Request) (*store.User
 		return nil, nil
 	}
 	if !manage {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the owner of @"+item.ChannelHandle+" and admins can change this item.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_owner.item", item.ChannelHandle)
 		return nil, nil
 	}
 	return user, item
 }
 
 // renderItemConflict explains that an item is not in the state an action
-// needs (someone else acted first, or the page is stale).
-func (s *server) renderItemConflict(w http.ResponseWriter, r *http.Request, item *store.Item, msg string) {
-	s.renderError(w, r, http.StatusConflict, "Nothing was changed", msg+" Reload the item’s page to see where it stands.")
+// needs (someone else acted first, or the page is stale): msgKey is the
+// catalogue's message.
+func (s *server) renderItemConflict(w http.ResponseWriter, r *http.Request, item *store.Item, msgKey string) {
+	s.renderError(w, r, http.StatusConflict, "error.unchanged", msgKey)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

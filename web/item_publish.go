@@ -12,7 +12,7 @@ func (s *server) handleItemPublish(w http.ResponseWriter, r *http.Request) {
 	if item == nil {
 		return
 	}
-	const notDraft = "Only a draft can be published, and this item is not one."
+	const notDraft = "error.unchanged.not_draft"
 	if item.State != store.StateDraft {
 		s.renderItemConflict(w, r, item, notDraft)
 		return

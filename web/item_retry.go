@@ -13,12 +13,12 @@ func (s *server) handleItemRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if item.State != store.StateFailed {
-		s.renderItemConflict(w, r, item, "Only a failed item can be retried, and this item has not failed.")
+		s.renderItemConflict(w, r, item, "error.unchanged.not_failed")
 		return
 	}
 	err := s.library.Retry(r.Context(), item)
 	if isNotFound(err) {
-		s.renderItemConflict(w, r, item, "Only a failed item can be retried, and this item has not failed.")
+		s.renderItemConflict(w, r, item, "error.unchanged.not_failed")
 		return
 	}
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 	page := &itemPage{
 		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
 		Description: s.markup.Markdown(item.Description), CanManage: manage,
-		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(item, v),
+		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(s.tr(r), item, v),
 	}
 	if item.OriginURI == "" && item.State == store.StatePublished {
 		page.ChannelFeed = s.feeds.FeedURL(item.ChannelHandle, "rss")
@@ -127,19 +127,19 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 		label := rv.Name
 		switch {
 		case rv.Name == "transcript":
-			label = "Transcript"
+			label = s.tr(r).T("item_edit.transcript")
 			if rv.MimeType == library.TranscriptVTT {
 				page.Captions = append(page.Captions, rv)
 			}
 		case rv.Height > 0:
 			label += " (" + itoa(rv.Width) + "×" + itoa(rv.Height) + ")"
 		case rv.Name == "audio" && page.Video:
-			label = "Audio only"
+			label = s.tr(r).T("item.audio_only")
 		}
 		page.Downloads = append(page.Downloads, download{Label: label, RenditionView: rv})
 	}
 	if v.Source != nil {
-		page.Downloads = append(page.Downloads, download{Label: "Original upload", RenditionView: *v.Source})
+		page.Downloads = append(page.Downloads, download{Label: s.tr(r).T("item.original"), RenditionView: *v.Source})
 	}
 	for _, d := range page.Downloads {
 		if d.Torrent != nil && d.Torrent.Torrent != "" && strings.HasPrefix(d.Torrent.Magnet, "magnet:?") {
@@ -158,9 +158,8 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 
 func (s *server) renderItemNotFound(w http.ResponseWriter, r *http.Request) {
 	if s.federation != nil && s.federation.Tombstoned(r.Context(), s.federation.ItemURI(r.PathValue("id"))) {
-		s.renderError(w, r, http.StatusGone, "Deleted", "What was here has been deleted by its creator.")
+		s.renderError(w, r, http.StatusGone, "error.deleted", "error.deleted.item")
 		return
 	}
-	s.renderError(w, r, http.StatusNotFound, "Not found",
-		"There is nothing at this address. It may have been mistyped, or what was here has been removed or is not published.")
+	s.renderError(w, r, http.StatusNotFound, "error.not_found", "error.not_found.message")
 }

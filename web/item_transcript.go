@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/archipel/archipel/media/library"
 )
@@ -18,10 +19,10 @@ func (s *server) handleItemTranscript(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseMultipartForm(limit); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.renderError(w, r, http.StatusRequestEntityTooLarge, "File too large", "A transcript may be at most 2 MiB.")
+			s.renderError(w, r, http.StatusRequestEntityTooLarge, "error.too_large", "error.too_large.transcript")
 			return
 		}
-		s.renderError(w, r, http.StatusBadRequest, "Nothing was sent", "Choose a transcript file, then send the form again.")
+		s.renderError(w, r, http.StatusBadRequest, "error.nothing_sent", "error.nothing_sent.transcript")
 		return
 	}
 	if !s.csrfTokenValid(r, r.FormValue(csrfField)) {
@@ -32,16 +33,16 @@ func (s *server) handleItemTranscript(w http.ResponseWriter, r *http.Request) {
 	if item == nil || !s.editable(w, r, item) {
 		return
 	}
-	form := newItemForm(item)
+	form := newItemForm(s.tr(r), item)
 	fail := func(msg string) {
 		tags, _ := s.store.ItemTags(r.Context(), item.ID)
 		form.fill(item, tags)
 		form.Errors["transcript"] = msg
-		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", "Edit "+item.Title, form)
+		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", s.tr(r).T("item_edit.title", item.Title), form)
 	}
 	f, _, err := r.FormFile("transcript")
 	if err != nil {
-		fail("Choose a transcript file: WebVTT (.vtt) or SubRip (.srt).")
+		fail(s.tr(r).T("item_edit.transcript_missing"))
 		return
 	}
 	defer f.Close()
@@ -52,7 +53,7 @@ func (s *server) handleItemTranscript(w http.ResponseWriter, r *http.Request) {
 	}
 	err = s.library.SetTranscript(r.Context(), item, data)
 	if errors.Is(err, library.ErrBadTranscript) {
-		fail("This file is " + err.Error() + ".")
+		fail(s.tr(r).T("item_edit.transcript_invalid", s.tr(r).detail(strings.TrimPrefix(err.Error(), library.ErrBadTranscript.Error()+": "))))
 		return
 	}
 	if err != nil {

@@ -10,7 +10,7 @@ func (s *server) handleItemUpdate(w http.ResponseWriter, r *http.Request) {
 	if item == nil || !s.editable(w, r, item) {
 		return
 	}
-	form := newItemForm(item)
+	form := newItemForm(s.tr(r), item)
 	form.Title = r.PostFormValue("title")
 	form.Description = r.PostFormValue("description")
 	form.Tags = r.PostFormValue("tags")
@@ -20,7 +20,7 @@ func (s *server) handleItemUpdate(w http.ResponseWriter, r *http.Request) {
 	form.EpisodeType, form.Chapters = r.PostFormValue("episode_type"), r.PostFormValue("chapters")
 	edit := form.validate()
 	if len(form.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", "Edit "+item.Title, form)
+		s.render(w, r, http.StatusUnprocessableEntity, "item_edit", s.tr(r).T("item_edit.title", item.Title), form)
 		return
 	}
 	err := s.library.Update(r.Context(), item, edit)

@@ -21,5 +21,5 @@ func (s *server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: next})
+	s.render(w, r, http.StatusOK, "login", s.tr(r).T("login.heading"), loginPage{Next: next})
 }

@@ -2,9 +2,9 @@ package web
 
 import "net/http"
 
-// loginFailed is the one message for every failed sign-in, so that the page
-// does not tell which usernames exist.
-const loginFailed = "Incorrect username or password."
+// loginFailed is the key of the one message for every failed sign-in, so
+// that the page does not tell which usernames exist.
+const loginFailed = "login.failed"
 
 // handleLogin checks a username and password and starts a session.
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -21,8 +21,8 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if user == nil {
 		log.Info("sign-in refused", "username", clip(username, 64))
-		s.render(w, r, http.StatusUnauthorized, "login", "Sign in",
-			loginPage{Username: username, Next: next, Error: loginFailed})
+		s.render(w, r, http.StatusUnauthorized, "login", s.tr(r).T("login.heading"),
+			loginPage{Username: username, Next: next, Error: s.tr(r).T(loginFailed)})
 		return
 	}
 

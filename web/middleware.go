@@ -26,6 +26,7 @@ type requestState struct {
 	user       *store.User
 
 	csrfValue string // this request's CSRF cookie value, "" until known
+	lang      string // the page's language, "" until negotiated
 }
 
 type stateKey struct{}

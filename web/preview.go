@@ -67,7 +67,7 @@ func (s *server) oembedURL(pageURL string) string {
 
 // itemPreview describes an item's page. Only published local items get
 // more than their canonical URL, which for a remote item is its origin's.
-func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
+func (s *server) itemPreview(tr *catalog, item *store.Item, v *library.ItemView) *preview {
 	page := s.absURL("/i/" + item.PublicID)
 	p := &preview{Canonical: page}
 	if item.OriginURI != "" {
@@ -85,11 +85,10 @@ func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
 	p.Duration = int(item.Duration.Seconds() + 0.5)
 	p.Description = s.plainText(item.Description)
 	if p.Description == "" {
-		what := "A video"
+		p.Description = tr.T("preview.video", item.ChannelTitle, hubName)
 		if item.Kind == store.ItemEpisode {
-			what = "An episode"
+			p.Description = tr.T("preview.episode", item.ChannelTitle, hubName)
 		}
-		p.Description = what + " from " + item.ChannelTitle + " on " + hubName + "."
 	}
 	p.Type = "video.other"
 	tag := "video"
@@ -117,16 +116,15 @@ func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
 }
 
 // channelPreview describes a local channel's page.
-func (s *server) channelPreview(c *store.Channel) *preview {
+func (s *server) channelPreview(tr *catalog, c *store.Channel) *preview {
 	page := s.absURL("/c/" + c.Handle)
 	p := &preview{Canonical: page, Public: true, Type: "website", Title: c.Title, SiteName: hubName}
 	p.Description = truncateText(strings.Join(strings.Fields(c.Description), " "), maxPreviewText)
 	if p.Description == "" {
-		what := "Video channel"
+		p.Description = tr.T("preview.video_channel", c.Handle, hubName)
 		if c.Kind == store.KindPodcast {
-			what = "Podcast"
+			p.Description = tr.T("preview.podcast", c.Handle, hubName)
 		}
-		p.Description = what + " @" + c.Handle + " on " + hubName + "."
 	}
 	if s.federation != nil {
 		p.ActivityJSON = s.federation.ChannelURI(c.Handle)

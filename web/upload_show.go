@@ -36,7 +36,7 @@ func (s *server) handleUploadForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "upload", "Upload to "+c.Title, s.newUploadPage(c))
+	s.render(w, r, http.StatusOK, "upload", s.tr(r).T("upload.heading", c.Title), s.newUploadPage(c))
 }
 
 // requireUploader finds the channel of /c/{handle}/upload and lets through
@@ -55,8 +55,7 @@ func (s *server) requireUploader(w http.ResponseWriter, r *http.Request) (*store
 	}
 	c, err := s.store.LocalChannel(r.Context(), handle)
 	if isNotFound(err) {
-		s.renderError(w, r, http.StatusNotFound, "Channel not found",
-			"There is no channel @"+handle+" on this hub. Check the address, or browse the channels from the home page.")
+		s.renderError(w, r, http.StatusNotFound, "error.channel_not_found", "error.channel_not_found.message", handle)
 		return nil, nil, false
 	}
 	if err != nil {
@@ -64,8 +63,7 @@ func (s *server) requireUploader(w http.ResponseWriter, r *http.Request) (*store
 		return nil, nil, false
 	}
 	if !canManage(user, c.OwnerID) {
-		s.renderError(w, r, http.StatusForbidden, "Not allowed",
-			"Only the owner of @"+c.Handle+" and admins can upload to it.")
+		s.renderError(w, r, http.StatusForbidden, "error.not_allowed", "error.not_owner.upload", c.Handle)
 		return nil, nil, false
 	}
 	return user, c, true

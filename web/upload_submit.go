@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -48,8 +47,8 @@ func (s *server) handleUploadSubmit(w http.ResponseWriter, r *http.Request) {
 
 	mr, err := r.MultipartReader()
 	if err != nil {
-		page.Error = "The form was not sent as multipart/form-data. Reload the page and try again."
-		s.render(w, r, http.StatusBadRequest, "upload", "Upload to "+c.Title, page)
+		page.Error = s.tr(r).T("upload.not_multipart")
+		s.render(w, r, http.StatusBadRequest, "upload", s.tr(r).T("upload.heading", c.Title), page)
 		return
 	}
 	var (
@@ -105,8 +104,8 @@ func (s *server) handleUploadSubmit(w http.ResponseWriter, r *http.Request) {
 		case "file":
 			if tmpPath != "" {
 				part.Close()
-				page.Error = "Send one file at a time."
-				s.render(w, r, http.StatusBadRequest, "upload", "Upload to "+c.Title, page)
+				page.Error = s.tr(r).T("upload.one_file")
+				s.render(w, r, http.StatusBadRequest, "upload", s.tr(r).T("upload.heading", c.Title), page)
 				return
 			}
 			filename = part.FileName()
@@ -124,8 +123,8 @@ func (s *server) handleUploadSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tmpPath == "" || fileSize == 0 {
-		page.Error = "Choose a file to upload."
-		s.render(w, r, http.StatusUnprocessableEntity, "upload", "Upload to "+c.Title, page)
+		page.Error = s.tr(r).T("upload.no_file")
+		s.render(w, r, http.StatusUnprocessableEntity, "upload", s.tr(r).T("upload.heading", c.Title), page)
 		return
 	}
 
@@ -135,8 +134,8 @@ func (s *server) handleUploadSubmit(w http.ResponseWriter, r *http.Request) {
 	var re *transcode.RejectError
 	if errors.As(err, &re) {
 		log.Info("upload refused", "channel", c.Handle, "user", user.Username, "reason", re.Reason)
-		page.Error = re.Message
-		s.render(w, r, http.StatusUnprocessableEntity, "upload", "Upload to "+c.Title, page)
+		page.Error = s.tr(r).detail(re.Message)
+		s.render(w, r, http.StatusUnprocessableEntity, "upload", s.tr(r).T("upload.heading", c.Title), page)
 		return
 	}
 	if err != nil {
@@ -192,18 +191,19 @@ func readField(part *multipart.Part) (string, error) {
 // uploadBodyError answers a body that could not be read: too large (413),
 // a field too long, or cut short (400).
 func (s *server) uploadBodyError(w http.ResponseWriter, r *http.Request, page *uploadPage, err error) {
-	title := "Upload to " + page.Channel.Title
+	tr := s.tr(r)
+	title := tr.T("upload.heading", page.Channel.Title)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		page.Error = fmt.Sprintf("The file is too large: the limit is %s. Choose a smaller file.", formatBytes(s.uploads.MaxSize))
+		page.Error = tr.T("upload.too_large", tr.Bytes(s.uploads.MaxSize))
 		s.render(w, r, http.StatusRequestEntityTooLarge, "upload", title, page)
 	case errors.Is(err, errFieldTooLong):
-		page.Error = fmt.Sprintf("A field is too long: the limit is %s.", formatBytes(maxFieldBytes))
+		page.Error = tr.T("upload.field_too_long", tr.Bytes(maxFieldBytes))
 		s.render(w, r, http.StatusBadRequest, "upload", title, page)
 	default:
 		s.state(r).logger.Info("upload form interrupted", "error", err)
-		page.Error = "The upload was interrupted before the whole file arrived. Try again."
+		page.Error = tr.T("upload.interrupted")
 		s.render(w, r, http.StatusBadRequest, "upload", title, page)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -98,11 +97,11 @@ type server struct {
 	curator    *curation.Curator   // with federation: the curators' pages
 	iceJSON    string              // the players' RTCIceServer list
 
-	secure        bool   // cookies get the Secure attribute
-	csrfSecret    []byte // HMAC key binding CSRF tokens to their cookie
-	pages         map[string]*template.Template
-	embedPage     *template.Template // the player in other sites' iframes, without the layout
-	styleURL      string             // /static/style.css?v=<content hash>
+	secure        bool                    // cookies get the Secure attribute
+	csrfSecret    []byte                  // HMAC key binding CSRF tokens to their cookie
+	locales       *localizer              // the catalogues: English and French
+	templates     map[string]*templateSet // the pages, by language
+	styleURL      string                  // /static/style.css?v=<content hash>
 	styleHash     string
 	scriptURL     string            // /static/upload.js?v=<content hash>
 	copyScriptURL string            // /static/copy.js?v=<content hash>
@@ -179,6 +178,9 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 	if s.metrics, err = newHTTPMetrics(s.registry); err != nil {
 		return nil, err
 	}
+	if s.locales, err = newLocalizer(); err != nil {
+		return nil, err
+	}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -206,6 +208,7 @@ func (s *server) routes() http.Handler {
 	if s.tracker != nil {
 		s.route("GET /tracker/socket", s.serveTracker)
 	}
+	s.route("GET /lang/{lang}", s.handleLanguage)
 	s.route("GET /login", s.handleLoginForm)
 	s.route("POST /login", s.handleLogin)
 	s.route("POST /logout", s.handleLogout)
@@ -283,8 +286,7 @@ func (s *server) routes() http.Handler {
 			writeJSONError(w, http.StatusForbidden, "This request was sent from another site, so it was refused.")
 			return
 		}
-		s.renderError(w, r, http.StatusForbidden, "Request refused",
-			"This form was sent from another site, so it was refused. Go back to the page on this site, reload it and try again.")
+		s.renderError(w, r, http.StatusForbidden, "error.cross_origin", "error.cross_origin.message")
 	}))
 	return cop.Handler(mux)
 }

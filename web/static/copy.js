@@ -14,6 +14,11 @@
     return document.execCommand("copy") ? Promise.resolve() : Promise.reject(new Error("copy refused"));
   }
 
+  // say fills a status with its data-msg-NAME text, %s being arg.
+  function say(status, name, arg) {
+    status.textContent = (status.getAttribute("data-msg-" + name) || "").replace("%s", arg);
+  }
+
   function setUp(button) {
     var input = document.getElementById(button.getAttribute("data-copy"));
     if (!input) {
@@ -25,13 +30,13 @@
     button.addEventListener("click", function () {
       copyText(input).then(function () {
         if (status) {
-          status.textContent = "Copied " + input.value + " to the clipboard.";
+          say(status, "done", input.value);
         }
       }, function () {
         input.focus();
         input.select();
         if (status) {
-          status.textContent = "Could not copy: press Ctrl+C (or ⌘C) to copy the selected handle.";
+          say(status, "failed", "");
         }
       }).then(function () {
         clearTimeout(timer);

@@ -25,6 +25,7 @@ function setUp(box) {
   let session = null;
 
   const say = (text) => { stats.textContent = text; };
+  const t = (name, ...args) => text(panel, name, args);
   const wanted = () => localStorage.getItem(STORAGE_KEY) !== "off";
   toggle.checked = wanted();
 
@@ -32,7 +33,7 @@ function setUp(box) {
   if (!capable) {
     toggle.disabled = true;
     box.dataset.p2pState = "unsupported";
-    say("Playing from this server: this browser cannot share peer to peer.");
+    say(t("unsupported"));
     return;
   }
   toggle.addEventListener("change", () => {
@@ -47,7 +48,7 @@ function setUp(box) {
     start();
   } else {
     box.dataset.p2pState = "off";
-    say("Peer to peer is off: playing from this server.");
+    say(t("off"));
   }
 
   function start() {
@@ -57,8 +58,8 @@ function setUp(box) {
     session = { cancelled: false };
     const own = session;
     box.dataset.p2pState = "starting";
-    say("Connecting to peers…");
-    play(box, media, own, say).catch((err) => {
+    say(t("connecting"));
+    play(box, media, own, say, t).catch((err) => {
       if (own.cancelled) {
         return;
       }
@@ -66,7 +67,7 @@ function setUp(box) {
       console.warn("P2P playback unavailable, playing over HTTP:", err);
       stop();
       box.dataset.p2pState = "fallback";
-      say("Playing from this server (peer to peer could not start).");
+      say(t("fallback"));
     });
   }
 
@@ -92,11 +93,11 @@ function setUp(box) {
       }
     }, { once: true });
     box.dataset.p2pState = "off";
-    say("Peer to peer is off: playing from this server.");
+    say(t("off"));
   }
 }
 
-async function play(box, media, session, say) {
+async function play(box, media, session, say, t) {
   const [{ default: WebTorrent }, registration] = await Promise.all([
     import(box.dataset.p2pLib),
     registerWorker(box.dataset.p2pWorker),
@@ -155,7 +156,10 @@ async function play(box, media, session, say) {
     box.dataset.peers = peerWires();
     box.dataset.done = torrent.done ? "true" : "false";
     box.dataset.length = total;
-    say(`${size(bytes.webseed + bytes.server)} from server · ${size(bytes.peers)} from peers · ${plural(peerWires(), "peer", "peers")}`);
+    const units = t("units").split("|");
+    const peers = peerWires();
+    const form = new Intl.PluralRules(document.documentElement.lang).select(peers) === "one" ? "one" : "other";
+    say(t("stats", size(bytes.webseed + bytes.server, units), size(bytes.peers, units), t("peers-" + form, peers)));
   };
   render();
   session.timer = setInterval(render, 1000);
@@ -172,13 +176,19 @@ async function registerWorker(url) {
   return registration;
 }
 
-function size(n) {
-  if (n < 1000) return `${n} B`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(0)} kB`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e9).toFixed(2)} GB`;
+// size shows a byte count with units, such as ["B", "kB", "MB", "GB"].
+function size(n, units) {
+  const lang = document.documentElement.lang;
+  const num = (v, digits) => v.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  if (n < 1000) return `${n} ${units[0]}`;
+  if (n < 1e6) return `${num(n / 1e3, 0)} ${units[1]}`;
+  if (n < 1e9) return `${num(n / 1e6, 1)} ${units[2]}`;
+  return `${num(n / 1e9, 2)} ${units[3]}`;
 }
 
-function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+// text is the page's text data-msg-NAME of el, its %s and %d replaced by
+// args in turn.
+function text(el, name, args) {
+  let i = 0;
+  return (el.getAttribute(`data-msg-${name}`) || name).replace(/%([sd%])/g, (m, v) => (v === "%" ? "%" : String(args[i++])));
 }

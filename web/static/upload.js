@@ -18,12 +18,23 @@
   var channel = form.getAttribute("data-channel");
   var lastSaid = -1;
 
+  // t is the page's text data-msg-NAME of the status, its %s and %d
+  // replaced by args in turn.
+  function t(name) {
+    var args = arguments, i = 1;
+    return (status.getAttribute("data-msg-" + name) || name).replace(/%([sd%])/g, function (m, v) {
+      return v === "%" ? "%" : String(args[i++]);
+    });
+  }
+
   function say(msg, isError) {
     status.textContent = msg;
     status.className = isError ? "status error" : "status";
   }
 
-  function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
+  function mb(n) {
+    return t("mb", (n / 1048576).toLocaleString(document.documentElement.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+  }
 
   function progress(done, total) {
     var pct = total ? Math.floor(done * 100 / total) : 100;
@@ -32,7 +43,7 @@
     // Announce every 5%, not every event.
     if (pct - lastSaid >= 5 || pct === 100) {
       lastSaid = pct;
-      say("Uploaded " + pct + "% (" + mb(done) + " of " + mb(total) + ").");
+      say(t("uploaded", pct, mb(done), mb(total)));
     }
   }
 
@@ -70,7 +81,7 @@
       var e = JSON.parse(x.responseText).error;
       if (e) return e;
     } catch (err) { /* not JSON */ }
-    return "The server refused the upload (HTTP " + x.status + ").";
+    return t("refused", x.status);
   }
 
   function Retry(msg) { this.message = msg; }
@@ -92,7 +103,7 @@
           var h = await send("HEAD", url, {});
           if (h.status === 200) {
             offset = parseInt(h.getResponseHeader("Upload-Offset"), 10) || 0;
-            if (offset) say("Resuming the upload at " + mb(offset) + ".");
+            if (offset) say(t("resuming", mb(offset)));
           } else if (h.status === 404 || h.status === 410) {
             forget(k);
             url = null;
@@ -128,12 +139,12 @@
             check(p);
           }
         }
-        throw new Retry("The upload is complete but the server did not confirm it.");
+        throw new Retry(t("unconfirmed"));
       } catch (e) {
         if (e instanceof Fatal) throw e;
-        if (++tries > MAX_TRIES) throw new Fatal("The upload keeps failing. Check your connection and try again: it will resume.");
+        if (++tries > MAX_TRIES) throw new Fatal(t("failing"));
         var delay = Math.min(30, Math.pow(2, tries - 1));
-        say("Connection problem; trying again in " + delay + " s. " + (e instanceof Retry ? e.message : ""));
+        say(t("retrying", delay, e instanceof Retry ? e.message : ""));
         await wait(delay * 1000);
       }
     }
@@ -141,13 +152,13 @@
 
   input.addEventListener("change", function () {
     var f = input.files[0];
-    if (f && recall(storeKey(f))) say("This file was partly uploaded; the upload will resume where it stopped.");
+    if (f && recall(storeKey(f))) say(t("partial"));
   });
 
   form.addEventListener("submit", async function (ev) {
     ev.preventDefault();
     var file = input.files[0];
-    if (!file) { say("Choose a file to upload.", true); input.focus(); return; }
+    if (!file) { say(t("no-file"), true); input.focus(); return; }
     var el = form.elements;
     var meta = [
       "channel " + b64(channel),
@@ -163,10 +174,10 @@
     try {
       var item = await upload(file, meta);
       progress(file.size, file.size);
-      say("Upload complete. Opening the new item…");
+      say(t("complete"));
       window.location.assign(item.url);
     } catch (e) {
-      say(e.message || "The upload failed.", true);
+      say(e.message || t("failed"), true);
       button.disabled = false;
     }
   });
