@@ -23,7 +23,8 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 	"curation_follows", "curation_review",
 	"apply", "apply_status", "applications",
 	"federation_health", "activity",
-	"collections", "collection", "curation_lists"}
+	"collections", "collection", "curation_lists",
+	"search"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.

@@ -212,6 +212,8 @@ func (s *server) routes() http.Handler {
 	s.route("GET /channels/new", s.handleChannelNew)
 	s.route("POST /channels", s.handleChannelCreate)
 	s.route("GET /c/{handle}", s.handleChannel)
+	s.route("GET /search", s.handleSearch)
+	s.apiRoute("GET /api/search", s.handleAPISearch)
 	s.route("GET /oembed", s.handleOEmbed)
 	s.route("GET /healthz", s.handleHealth)
 	s.route("GET /metrics", s.handleMetrics())
