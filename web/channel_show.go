@@ -108,7 +108,7 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil,
-		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(c)}
+		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(s.hubName(ctx), c)}
 	if s.library != nil {
 		page.Feeds = s.channelFeeds(c)
 		page.CopyScriptURL = s.copyScriptURL

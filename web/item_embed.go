@@ -28,7 +28,7 @@ type embedView struct {
 // shows is the same for everyone.
 func (s *server) handleItemEmbed(w http.ResponseWriter, r *http.Request) {
 	allowFraming(w)
-	v := embedView{Hub: hubName, StyleURL: s.styleURL}
+	v := embedView{Hub: s.hubName(r.Context()), StyleURL: s.styleURL}
 	id := r.PathValue("id")
 	var item *store.Item
 	var err error

@@ -65,9 +65,10 @@ func (s *server) oembedURL(pageURL string) string {
 	return s.absURL("/oembed?url=" + url.QueryEscape(pageURL) + "&format=json")
 }
 
-// itemPreview describes an item's page. Only published local items get
-// more than their canonical URL, which for a remote item is its origin's.
-func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
+// itemPreview describes an item's page on the hub named hub. Only
+// published local items get more than their canonical URL, which for a
+// remote item is its origin's.
+func (s *server) itemPreview(hub string, item *store.Item, v *library.ItemView) *preview {
 	page := s.absURL("/i/" + item.PublicID)
 	p := &preview{Canonical: page}
 	if item.OriginURI != "" {
@@ -81,7 +82,7 @@ func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
 	}
 	p.Public = true
 	p.Title = item.Title
-	p.SiteName = hubName
+	p.SiteName = hub
 	p.Duration = int(item.Duration.Seconds() + 0.5)
 	p.Description = s.plainText(item.Description)
 	if p.Description == "" {
@@ -89,7 +90,7 @@ func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
 		if item.Kind == store.ItemEpisode {
 			what = "An episode"
 		}
-		p.Description = what + " from " + item.ChannelTitle + " on " + hubName + "."
+		p.Description = what + " from " + item.ChannelTitle + " on " + hub + "."
 	}
 	p.Type = "video.other"
 	tag := "video"
@@ -116,17 +117,17 @@ func (s *server) itemPreview(item *store.Item, v *library.ItemView) *preview {
 	return p
 }
 
-// channelPreview describes a local channel's page.
-func (s *server) channelPreview(c *store.Channel) *preview {
+// channelPreview describes a local channel's page on the hub named hub.
+func (s *server) channelPreview(hub string, c *store.Channel) *preview {
 	page := s.absURL("/c/" + c.Handle)
-	p := &preview{Canonical: page, Public: true, Type: "website", Title: c.Title, SiteName: hubName}
+	p := &preview{Canonical: page, Public: true, Type: "website", Title: c.Title, SiteName: hub}
 	p.Description = truncateText(strings.Join(strings.Fields(c.Description), " "), maxPreviewText)
 	if p.Description == "" {
 		what := "Video channel"
 		if c.Kind == store.KindPodcast {
 			what = "Podcast"
 		}
-		p.Description = what + " @" + c.Handle + " on " + hubName + "."
+		p.Description = what + " @" + c.Handle + " on " + hub + "."
 	}
 	if s.federation != nil {
 		p.ActivityJSON = s.federation.ChannelURI(c.Handle)

@@ -24,7 +24,7 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 	"apply", "apply_status", "applications",
 	"federation_health", "activity",
 	"collections", "collection", "curation_lists",
-	"search"}
+	"search", "about", "admin_users", "admin_settings"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
@@ -157,7 +157,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.state(r).logger.Error("cannot read the session", "error", err)
 	}
 	v := view{
-		Hub:              hubName,
+		Hub:              s.hubName(r.Context()),
 		Title:            title,
 		Path:             r.URL.Path,
 		User:             user,
