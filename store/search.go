@@ -101,19 +101,32 @@ func (s *Store) SearchItems(ctx context.Context, query string, limit, offset int
 		}
 		fmt.Fprintf(&inTitle, `%s(i.title) LIKE %s ESCAPE '\'`, fold, p)
 	}
-	var total int
-	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id
-		WHERE `+listedItem+where.String(), args...).Scan(&total)
-	if err != nil || total <= offset {
-		return nil, total, err
-	}
+	cond := `WHERE ` + listedItem + where.String()
 	n := len(args)
-	args = append(args, limit, offset)
-	items, err := queryAll(ctx, s.q, scanItem, itemSelect+`WHERE `+listedItem+where.String()+`
+	// One scan gives the page and, in each row, the total.
+	cols, from, _ := strings.Cut(itemSelect, "FROM items i ")
+	var total int
+	items, err := queryAll(ctx, s.q, func(row rowScanner) (*Item, error) {
+		return scanItem(withTotal{row, &total})
+	}, cols+`, COUNT(*) OVER () FROM items i `+from+cond+`
 		ORDER BY CASE WHEN `+inTitle.String()+` THEN 0 ELSE 1 END, COALESCE(i.published_at, i.created_at) DESC, i.id DESC
-		LIMIT $`+fmt.Sprint(n+1)+` OFFSET $`+fmt.Sprint(n+2), args...)
-	return items, total, err
+		LIMIT $`+fmt.Sprint(n+1)+` OFFSET $`+fmt.Sprint(n+2), append(args, limit, offset)...)
+	if err != nil || len(items) > 0 || offset == 0 {
+		return items, total, err
+	}
+	// Past the last page: how many there are, still.
+	err = s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM items i JOIN channels c ON c.id = i.channel_id JOIN actors a ON a.id = c.actor_id
+		`+cond, args...).Scan(&total)
+	return nil, total, err
 }
+
+// withTotal scans a row's last column, a total, besides the others.
+type withTotal struct {
+	row   rowScanner
+	total *int
+}
+
+func (w withTotal) Scan(dest ...any) error { return w.row.Scan(append(dest, w.total)...) }
 
 // ItemThumbnails returns the thumbnail file of each of the items that has
 // one, by item id.
