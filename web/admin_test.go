@@ -105,6 +105,7 @@ func TestAdminUsers(t *testing.T) {
 			t.Fatalf("bob is %s", role("bob"))
 		}
 		wantStatus(t, admin.submit("/admin/users", "/admin/users/bob/role", url.Values{"role": {store.RoleAdmin}}), http.StatusSeeOther)
+		wantNotContains(t, admin.get("/admin/users?done=role&role=admin&user=mallory").body, "@mallory")
 
 		// Disabling bob signs him out; enabling lets him back.
 		bob := h.browser()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/archipel/archipel/accounts"
@@ -42,6 +43,9 @@ func (s *server) showAdminUsers(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	page.Users, page.Roles, page.Me = users, store.Roles, admin.Username
+	if page.Done != "" && !slices.ContainsFunc(users, func(u *store.User) bool { return u.Username == page.Account }) {
+		page.Done = "" // a link's notice about no account: not shown
+	}
 	s.render(w, r, status, "admin_users", "Accounts", page)
 }
 
