@@ -118,7 +118,7 @@ func (s *Service) HandleNodeInfoIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 // HandleNodeInfo answers /nodeinfo/{version} (2.0 and 2.1) with real
-// usage counts.
+// usage counts, and the name and description the hub's admins gave it.
 func (s *Service) HandleNodeInfo(w http.ResponseWriter, r *http.Request) {
 	version := r.PathValue("version")
 	if version != "2.0" && version != "2.1" {
@@ -129,6 +129,23 @@ func (s *Service) HandleNodeInfo(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	about, err := s.store.About(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	name := about.Name
+	if name == "" {
+		name = s.host
+	}
+	metadata := map[string]any{
+		"nodeName":      name,
+		"channels":      u.Channels,
+		"instanceActor": map[string]string{"id": s.InstanceURI(), "name": InstanceActorName},
+	}
+	if about.Description != "" {
+		metadata["nodeDescription"] = about.Description
 	}
 	software := map[string]any{"name": "archipel", "version": s.version}
 	if version == "2.1" {
@@ -148,11 +165,7 @@ func (s *Service) HandleNodeInfo(w http.ResponseWriter, r *http.Request) {
 			"localComments": u.LocalComments,
 		},
 		"openRegistrations": false,
-		"metadata": map[string]any{
-			"nodeName":      s.host,
-			"channels":      u.Channels,
-			"instanceActor": map[string]string{"id": s.InstanceURI(), "name": InstanceActorName},
-		},
+		"metadata":          metadata,
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "max-age=1800")

@@ -113,5 +113,25 @@ func TestDiscovery(t *testing.T) {
 				t.Errorf("nodeinfo %s: %+v", v, ni)
 			}
 		}
+
+		// Its metadata name the hub as its admins do, by its host without.
+		nodeMeta := func() map[string]any {
+			t.Helper()
+			_, body := h.get("/nodeinfo/2.1", "")
+			var ni struct{ Metadata map[string]any }
+			if err := json.Unmarshal(body, &ni); err != nil {
+				t.Fatalf("nodeinfo: %s", body)
+			}
+			return ni.Metadata
+		}
+		if m := nodeMeta(); m["nodeName"] != host || m["nodeDescription"] != nil {
+			t.Errorf("nodeinfo metadata without settings: %v", m)
+		}
+		if err := s.SetAbout(t.Context(), store.About{Name: "Les Îles", Description: "Films from the islands."}); err != nil {
+			t.Fatal(err)
+		}
+		if m := nodeMeta(); m["nodeName"] != "Les Îles" || m["nodeDescription"] != "Films from the islands." {
+			t.Errorf("nodeinfo metadata: %v", m)
+		}
 	})
 }

@@ -275,12 +275,10 @@ func (s *Store) ReviewDecisions(ctx context.Context, limit int) ([]ReviewDecisio
 }
 
 // RecentItems lists published items that may be shown to everyone: local
-// ones and accepted remote ones, except those of muted and limited
-// instances and actors, newest first.
+// ones and accepted remote ones, except those of muted, limited and
+// blocked instances and actors (listedItem), newest first.
 func (s *Store) RecentItems(ctx context.Context, limit, offset int) ([]*Item, error) {
-	return queryAll(ctx, s.q, scanItem, itemSelect+`WHERE i.state = 'published' AND i.review_state = 'accepted'
-			AND NOT EXISTS (SELECT 1 FROM actors ma LEFT JOIN instances mi ON mi.id = ma.instance_id
-				WHERE ma.id = c.actor_id AND (mi.policy IN ('mute', 'limit') OR ma.listing IN ('mute', 'limit')))
+	return queryAll(ctx, s.q, scanItem, itemSelect+`WHERE `+listedItem+`
 		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $1 OFFSET $2`, limit, offset)
 }
 

@@ -44,7 +44,7 @@ func TestInstancePolicyForms(t *testing.T) {
 			t.Fatal("the blocked instance's actor is still stored")
 		}
 		page := curator.get("/admin/federation/spam.example?done=block")
-		wantContains(t, page.body, "Policy set: block.", `<span class="badge health-bad">Blocked</span>`, `<option value="block" selected>`)
+		wantContains(t, page.body, "Policy set to “Block: refuse it and purge what we hold from it”.", `<span class="badge health-bad">Blocked</span>`, `<option value="block" selected>`)
 
 		healthRemote(t, s, "quiet.example", "q")
 		if err := s.SetInstancePolicy(ctx, "quiet.example", store.PolicyNone); err != nil {

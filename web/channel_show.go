@@ -107,7 +107,7 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := channelPage{Channel: c, Host: s.publicURL.Host, Media: s.library != nil,
-		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(s.tr(r), c)}
+		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(s.tr(r), s.hubName(ctx), c)}
 	if s.library != nil {
 		page.Feeds = s.channelFeeds(s.tr(r), c)
 		page.CopyScriptURL = s.copyScriptURL

@@ -224,7 +224,7 @@ func (s *server) handleCollectionFeed(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	feed, err := s.feeds.CollectionFeed(r.Context(), c, entries, hubName)
+	feed, err := s.feeds.CollectionFeed(r.Context(), c, entries, s.hubName(r.Context()))
 	if err != nil {
 		s.serverError(w, r, err)
 		return

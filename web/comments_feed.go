@@ -35,7 +35,7 @@ func (s *server) handleItemCommentsFeed(w http.ResponseWriter, r *http.Request) 
 		Title:       "Comments on " + item.Title,
 		Link:        s.absURL("/i/" + item.PublicID),
 		FeedURL:     s.absURL("/i/" + item.PublicID + "/comments.rss"),
-		Description: "The newest comments on “" + item.Title + "”, from " + item.ChannelTitle + " on " + hubName + ".",
+		Description: "The newest comments on “" + item.Title + "”, from " + item.ChannelTitle + " on " + s.hubName(r.Context()) + ".",
 	}, comments)
 }
 
@@ -61,7 +61,7 @@ func (s *server) handleChannelCommentsFeed(w http.ResponseWriter, r *http.Reques
 		Title:       "Comments on " + c.Title,
 		Link:        s.absURL("/c/" + c.Handle),
 		FeedURL:     s.absURL("/c/" + c.Handle + "/comments.rss"),
-		Description: "The newest comments on the videos and episodes of " + c.Title + " on " + hubName + ".",
+		Description: "The newest comments on the videos and episodes of " + c.Title + " on " + s.hubName(r.Context()) + ".",
 	}, comments)
 }
 

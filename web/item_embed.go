@@ -29,7 +29,7 @@ type embedView struct {
 // shows is the same for everyone.
 func (s *server) handleItemEmbed(w http.ResponseWriter, r *http.Request) {
 	allowFraming(w)
-	v := embedView{Hub: hubName, Lang: s.lang(r), StyleURL: s.styleURL}
+	v := embedView{Hub: s.hubName(r.Context()), Lang: s.lang(r), StyleURL: s.styleURL}
 	id := r.PathValue("id")
 	var item *store.Item
 	var err error

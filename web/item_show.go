@@ -98,7 +98,7 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 	page := &itemPage{
 		Item: item, Video: item.Kind == store.ItemVideo, Sources: sources, Poster: poster,
 		Description: s.markup.Markdown(item.Description), CanManage: manage,
-		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(s.tr(r), item, v),
+		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(s.tr(r), s.hubName(r.Context()), item, v),
 	}
 	if item.OriginURI == "" && item.State == store.StatePublished {
 		page.ChannelFeed = s.feeds.FeedURL(item.ChannelHandle, "rss")

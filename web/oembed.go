@@ -133,7 +133,7 @@ func (s *server) oembedItem(r *http.Request, publicID string, maxW, maxH int) (*
 	if err != nil {
 		return nil, err
 	}
-	resp := &oembed{Version: "1.0", Type: "video", ProviderName: hubName, ProviderURL: s.absURL("/"),
+	resp := &oembed{Version: "1.0", Type: "video", ProviderName: s.hubName(r.Context()), ProviderURL: s.absURL("/"),
 		Title: item.Title, AuthorName: item.ChannelTitle, AuthorURL: s.absURL("/c/" + item.ChannelHandle), CacheAge: oembedCacheAge}
 	sources, _, _, _ := v.Playable()
 	if item.Kind == store.ItemVideo {
@@ -172,7 +172,7 @@ func (s *server) oembedChannel(r *http.Request, handle string) (*oembed, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &oembed{Version: "1.0", Type: "link", ProviderName: hubName, ProviderURL: s.absURL("/"),
+	return &oembed{Version: "1.0", Type: "link", ProviderName: s.hubName(r.Context()), ProviderURL: s.absURL("/"),
 		Title: c.Title, AuthorName: c.Title, AuthorURL: s.absURL("/c/" + c.Handle), CacheAge: oembedCacheAge}, nil
 }
 

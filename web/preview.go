@@ -65,9 +65,10 @@ func (s *server) oembedURL(pageURL string) string {
 	return s.absURL("/oembed?url=" + url.QueryEscape(pageURL) + "&format=json")
 }
 
-// itemPreview describes an item's page. Only published local items get
-// more than their canonical URL, which for a remote item is its origin's.
-func (s *server) itemPreview(tr *catalog, item *store.Item, v *library.ItemView) *preview {
+// itemPreview describes an item's page on the hub named hub. Only
+// published local items get more than their canonical URL, which for a
+// remote item is its origin's.
+func (s *server) itemPreview(tr *catalog, hub string, item *store.Item, v *library.ItemView) *preview {
 	page := s.absURL("/i/" + item.PublicID)
 	p := &preview{Canonical: page}
 	if item.OriginURI != "" {
@@ -81,13 +82,13 @@ func (s *server) itemPreview(tr *catalog, item *store.Item, v *library.ItemView)
 	}
 	p.Public = true
 	p.Title = item.Title
-	p.SiteName = hubName
+	p.SiteName = hub
 	p.Duration = int(item.Duration.Seconds() + 0.5)
 	p.Description = s.plainText(item.Description)
 	if p.Description == "" {
-		p.Description = tr.T("preview.video", item.ChannelTitle, hubName)
+		p.Description = tr.T("preview.video", item.ChannelTitle, hub)
 		if item.Kind == store.ItemEpisode {
-			p.Description = tr.T("preview.episode", item.ChannelTitle, hubName)
+			p.Description = tr.T("preview.episode", item.ChannelTitle, hub)
 		}
 	}
 	p.Type = "video.other"
@@ -115,15 +116,15 @@ func (s *server) itemPreview(tr *catalog, item *store.Item, v *library.ItemView)
 	return p
 }
 
-// channelPreview describes a local channel's page.
-func (s *server) channelPreview(tr *catalog, c *store.Channel) *preview {
+// channelPreview describes a local channel's page on the hub named hub.
+func (s *server) channelPreview(tr *catalog, hub string, c *store.Channel) *preview {
 	page := s.absURL("/c/" + c.Handle)
-	p := &preview{Canonical: page, Public: true, Type: "website", Title: c.Title, SiteName: hubName}
+	p := &preview{Canonical: page, Public: true, Type: "website", Title: c.Title, SiteName: hub}
 	p.Description = truncateText(strings.Join(strings.Fields(c.Description), " "), maxPreviewText)
 	if p.Description == "" {
-		p.Description = tr.T("preview.video_channel", c.Handle, hubName)
+		p.Description = tr.T("preview.video_channel", c.Handle, hub)
 		if c.Kind == store.KindPodcast {
-			p.Description = tr.T("preview.podcast", c.Handle, hubName)
+			p.Description = tr.T("preview.podcast", c.Handle, hub)
 		}
 	}
 	if s.federation != nil {

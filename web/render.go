@@ -24,7 +24,8 @@ var pageNames = []string{"home", "login", "channel_new", "channel", "error", "up
 	"curation_follows", "curation_review",
 	"apply", "apply_status", "applications",
 	"federation_health", "activity",
-	"collections", "collection", "curation_lists", "curation_home"}
+	"collections", "collection", "curation_lists", "curation_home",
+	"search", "about", "admin_users", "admin_settings"}
 
 // partials are templates every page may call, parsed with the layout:
 // preview.html defines "preview", a page's link previews and metadata.
@@ -247,7 +248,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	lang := s.lang(r)
 	v := view{
-		Hub:              hubName,
+		Hub:              s.hubName(r.Context()),
 		Lang:             lang,
 		Languages:        s.languageLinks(r, lang),
 		Title:            title,

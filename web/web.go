@@ -32,8 +32,8 @@ import (
 	"github.com/archipel/archipel/store"
 )
 
-// hubName is the name shown in page titles and the header.
-const hubName = "Archipel"
+// defaultHubName is the hub's name when its admins set none (see hubName).
+const defaultHubName = "Archipel"
 
 // DefaultSessionTTL is how long a sign-in lasts when Deps.SessionTTL is 0.
 const DefaultSessionTTL = 30 * 24 * time.Hour
@@ -215,6 +215,9 @@ func (s *server) routes() http.Handler {
 	s.route("GET /channels/new", s.handleChannelNew)
 	s.route("POST /channels", s.handleChannelCreate)
 	s.route("GET /c/{handle}", s.handleChannel)
+	s.route("GET /search", s.handleSearch)
+	s.apiRoute("GET /api/search", s.handleAPISearch)
+	s.adminRoutes()
 	s.route("GET /oembed", s.handleOEmbed)
 	s.route("GET /healthz", s.handleHealth)
 	s.route("GET /metrics", s.handleMetrics())
