@@ -184,3 +184,19 @@ func (s *Store) IsChannelArtwork(ctx context.Context, key string) (bool, error) 
 	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM channels WHERE avatar_key = $1`, key).Scan(&n)
 	return n > 0, err
 }
+
+// ChannelStats is what a channel's audience did: likes and boosts of its
+// items, and the comments on them (visible, and waiting for approval).
+type ChannelStats struct {
+	Items, Likes, Boosts, Comments, Held int
+}
+
+// ChannelStatsOf counts a channel's reactions and comments over all its items.
+func (s *Store) ChannelStatsOf(ctx context.Context, channelID int64) (ChannelStats, error) {
+	var st ChannelStats
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(i.like_count), 0), COALESCE(SUM(i.share_count), 0),
+			(SELECT COUNT(*) FROM comments c JOIN items ci ON ci.id = c.item_id WHERE ci.channel_id = $1 AND c.state = 'visible'),
+			(SELECT COUNT(*) FROM comments c JOIN items ci ON ci.id = c.item_id WHERE ci.channel_id = $1 AND c.state = 'held')
+		FROM items i WHERE i.channel_id = $1`, channelID).Scan(&st.Items, &st.Likes, &st.Boosts, &st.Comments, &st.Held)
+	return st, err
+}

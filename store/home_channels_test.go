@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -125,6 +126,55 @@ func TestActorBlockPurgesItsItems(t *testing.T) {
 		}
 		if _, err := s.ItemByOriginURI(ctx, accepted.OriginURI); err != nil {
 			t.Errorf("the accepted item went with its booster: %v", err)
+		}
+	})
+}
+
+// TestChannelStats counts what a channel's audience did across its items:
+// likes and boosts, visible comments and those held for approval; another
+// channel's are not counted.
+func TestChannelStats(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := newUser(t, s, "owner", store.RoleCreator)
+		channel := func(handle string) (*store.Channel, *store.Item) {
+			ch, err := s.CreateChannel(ctx, store.NewChannel{OwnerID: u.ID, Kind: store.KindPodcast, Handle: handle, Title: handle})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var it *store.Item
+			if err := s.InTx(ctx, func(tx *store.Tx) (err error) {
+				it, err = tx.CreateItem(ctx, store.NewItem{ChannelID: ch.ID, Kind: store.ItemEpisode, Title: "One"})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return ch, it
+		}
+		talks, ep := channel("talks")
+		_, other := channel("other")
+		fan, err := s.UpsertRemoteActor(ctx, store.Actor{URI: "https://remote.example/users/fan", Username: "fan", Inbox: "https://remote.example/users/fan/inbox"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range []struct {
+			kind string
+			item *store.Item
+		}{{"like", ep}, {"share", ep}, {"like", other}} {
+			uri := "https://hub.example/i/" + r.item.PublicID
+			if err := s.AddReaction(ctx, r.kind, fan.ID, r.item.ID, 0, uri, "https://remote.example/acts/"+strconv.Itoa(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, state := range []string{store.CommentVisible, store.CommentVisible, store.CommentHeld} {
+			if _, err := s.InsertComment(ctx, store.Comment{ItemID: ep.ID, AuthorID: fan.ID, URI: "https://remote.example/n/" + strconv.Itoa(i),
+				ContentHTML: "<p>hi</p>", State: state}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := s.ChannelStatsOf(ctx, talks.ID)
+		if err != nil || st != (store.ChannelStats{Items: 1, Likes: 1, Boosts: 1, Comments: 2, Held: 1}) {
+			t.Fatalf("ChannelStatsOf = %+v, %v", st, err)
 		}
 	})
 }

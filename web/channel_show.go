@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ type channelPage struct {
 	// Feeds are the channel's feeds (with a media library): RSS (the
 	// podcast feed), Atom and JSON Feed.
 	Feeds []feedLink
+	// AppLinks open a podcast's feed in common podcast apps.
+	AppLinks []appLink
+	// Stats, for those who manage the channel: what its audience did.
+	Stats *store.ChannelStats
 
 	// With federation and a media library: comments.
 	CommentsFeed string // the RSS feed of the comments on the channel's items
@@ -46,6 +51,29 @@ type channelPage struct {
 type feedLink struct {
 	TypeAttr   template.HTMLAttr
 	Title, URL string
+}
+
+// appLink opens a feed in a podcast app. URL is typed as safe because
+// html/template would blank the apps' own schemes (podcast:, pktc:…);
+// it is built here from the hub's own feed URL only.
+type appLink struct {
+	Name string
+	URL  template.URL
+}
+
+// podcastAppLinks are the subscribe links of the common podcast apps for
+// feed, an http(s) URL: the apps' documented URL schemes.
+func podcastAppLinks(feed string) []appLink {
+	bare := strings.TrimPrefix(strings.TrimPrefix(feed, "https://"), "http://")
+	q := url.QueryEscape(feed)
+	return []appLink{
+		{"Apple Podcasts", template.URL("podcast://" + bare)}, // #nosec: our own feed URL
+		{"AntennaPod", template.URL("https://antennapod.org/deeplink/subscribe?url=" + q)},
+		{"Pocket Casts", template.URL("pktc://subscribe/" + bare)},           // #nosec: our own feed URL
+		{"Overcast", template.URL("overcast://x-callback-url/add?url=" + q)}, // #nosec: our own feed URL
+		{"Podcast Addict", template.URL("podcastaddict://" + bare)},          // #nosec: our own feed URL
+		{"Castro", template.URL("castro://subscribe/" + bare)},               // #nosec: our own feed URL
+	}
 }
 
 // channelFeeds lists a channel's feeds, the podcast (RSS) feed first.
@@ -110,6 +138,17 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		CanManage: canManage(user, c.OwnerID), Preview: s.channelPreview(s.tr(r), s.hubName(ctx), c)}
 	if s.library != nil {
 		page.Feeds = s.channelFeeds(s.tr(r), c)
+		if c.Kind == store.KindPodcast {
+			page.AppLinks = podcastAppLinks(page.Feeds[0].URL)
+		}
+		if page.CanManage {
+			st, err := s.store.ChannelStatsOf(ctx, c.ID)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			page.Stats = &st
+		}
 		page.CopyScriptURL = s.copyScriptURL
 		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
 		if err != nil {

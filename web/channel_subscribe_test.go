@@ -1,0 +1,55 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/archipel/archipel/store"
+	"github.com/archipel/archipel/store/storetest"
+)
+
+// TestChannelSubscribeAndAudience: a podcast's page gives its feed URL,
+// the common podcast apps' subscribe links built from it, and the hub's
+// OPML; a video channel gets no app links. Its owner, and only its owner,
+// sees what the audience did: followers, likes, boosts and comments.
+func TestChannelSubscribeAndAudience(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h := newMediaHarness(t, s, mediaOptions{federation: true})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		ep := seedItem(t, s, ch, "Episode one", "", true)
+		createChannel(t, s, owner, "clips", store.KindVideo)
+		fan, err := s.UpsertRemoteActor(ctx, store.Actor{URI: "https://remote.example/users/fan", Username: "fan", Inbox: "https://remote.example/users/fan/inbox"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddReaction(ctx, "like", fan.ID, ep.ID, 0, "http://"+h.host+"/i/"+ep.PublicID, "https://remote.example/likes/1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InsertComment(ctx, store.Comment{ItemID: ep.ID, AuthorID: fan.ID, URI: "https://remote.example/n/1",
+			ContentHTML: "<p>held</p>", State: store.CommentHeld}); err != nil {
+			t.Fatal(err)
+		}
+
+		feed := "http://" + h.host + "/c/radio/feed.rss"
+		r := h.browser().get("/c/radio")
+		wantStatus(t, r, http.StatusOK)
+		wantContains(t, r.body, `value="`+feed+`"`, `href="podcast://`+h.host+`/c/radio/feed.rss"`,
+			`href="https://antennapod.org/deeplink/subscribe?url=`+url.QueryEscape(feed)+`"`,
+			`href="pktc://subscribe/`+h.host+`/c/radio/feed.rss"`, `href="/feeds.opml"`)
+		wantNotContains(t, r.body, `id="audience-heading"`)
+		if r := h.browser().get("/c/clips"); !strings.Contains(r.body, `href="/feeds.opml"`) || strings.Contains(r.body, "podcast://") {
+			t.Error("a video channel's page: want the OPML link and no podcast app links")
+		}
+
+		b := h.browser()
+		b.login("maya")
+		r = b.get("/c/radio")
+		wantContains(t, r.body, `id="audience-heading"`, "<dt>Likes</dt><dd>1</dd>", "<dt>Boosts</dt><dd>0</dd>",
+			`<dt>Comments</dt><dd>0 <a href="/c/radio/comments">`)
+	})
+}
