@@ -1,10 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/archipel/archipel/curation/feeds"
 	"github.com/archipel/archipel/federation"
 	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
@@ -38,6 +41,37 @@ type itemPage struct {
 	P2P *playerP2P
 	// Torrents are the .torrent and magnet links of the downloads.
 	Torrents []download
+	// Chapters, from the creator's chapters: each seeks the player.
+	Chapters []chapterLink
+	// Transcript is the URL of the item's WebVTT transcript.
+	Transcript string
+	// Share: a published local item's page URL and the HTML that embeds
+	// its player; ItemScriptURL runs the chapter links and copy buttons.
+	ShareURL, EmbedCode, ItemScriptURL, CopyScriptURL string
+}
+
+// chapterLink is a chapter as the item page lists it.
+type chapterLink struct {
+	Start   string // m:ss or h:mm:ss
+	Seconds int
+	Title   string
+}
+
+// chapterLinks reads an item's JSON chapters ("" or bad: none).
+func chapterLinks(doc string) []chapterLink {
+	var list feeds.ChapterList
+	if doc == "" || json.Unmarshal([]byte(doc), &list) != nil {
+		return nil
+	}
+	out := make([]chapterLink, 0, len(list.Chapters))
+	for _, c := range list.Chapters {
+		if c.TOC != nil && !*c.TOC {
+			continue // a chapter kept out of the table of contents
+		}
+		sec := int(c.StartTime)
+		out = append(out, chapterLink{Start: formatDuration(time.Duration(sec) * time.Second), Seconds: sec, Title: c.Title})
+	}
+	return out
 }
 
 // playerP2P is what static/player.js needs to play a file over WebTorrent.
@@ -100,8 +134,13 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 		Description: s.markup.Markdown(item.Description), CanManage: manage,
 		Editable: manage && item.OriginURI == "", Preview: s.itemPreview(s.tr(r), s.hubName(r.Context()), item, v),
 	}
+	page.Chapters = chapterLinks(item.Chapters)
+	page.ItemScriptURL, page.CopyScriptURL = s.itemScriptURL, s.copyScriptURL
 	if item.OriginURI == "" && item.State == store.StatePublished {
 		page.ChannelFeed = s.feeds.FeedURL(item.ChannelHandle, "rss")
+		page.ShareURL = s.absURL("/i/" + item.PublicID)
+		w, h := embedSize(page.Video, sources)
+		page.EmbedCode = s.embedIframe(item, w, h)
 	}
 	if page.Tags, err = s.store.ItemTags(r.Context(), item.ID); err != nil {
 		s.serverError(w, r, err)
@@ -130,6 +169,9 @@ func (s *server) showItem(w http.ResponseWriter, r *http.Request, status int, us
 			label = s.tr(r).T("item_edit.transcript")
 			if rv.MimeType == library.TranscriptVTT {
 				page.Captions = append(page.Captions, rv)
+			}
+			if page.Transcript == "" {
+				page.Transcript = rv.URL
 			}
 		case rv.Height > 0:
 			label += " (" + itoa(rv.Width) + "×" + itoa(rv.Height) + ")"

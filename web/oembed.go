@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archipel/archipel/media/library"
 	"github.com/archipel/archipel/store"
 )
 
@@ -137,11 +138,8 @@ func (s *server) oembedItem(r *http.Request, publicID string, maxW, maxH int) (*
 		Title: item.Title, AuthorName: item.ChannelTitle, AuthorURL: s.absURL("/c/" + item.ChannelHandle), CacheAge: oembedCacheAge}
 	sources, _, _, _ := v.Playable()
 	if item.Kind == store.ItemVideo {
-		sw, sh := 16, 9
-		if len(sources) > 0 && sources[0].Width > 0 && sources[0].Height > 0 {
-			sw, sh = sources[0].Width, sources[0].Height
-		}
-		resp.Width, resp.Height = fitBox(embedVideoWidth, int(math.Round(float64(embedVideoWidth)*float64(sh)/float64(sw))), maxW, maxH)
+		w, h := embedSize(true, sources)
+		resp.Width, resp.Height = fitBox(w, h, maxW, maxH)
 	} else {
 		resp.Type = "rich"
 		resp.Width, resp.Height = embedAudioWidth, embedAudioHeight
@@ -161,9 +159,27 @@ func (s *server) oembedItem(r *http.Request, publicID string, maxW, maxH int) (*
 		resp.ThumbnailURL, resp.ThumbnailWidth, resp.ThumbnailHeight = p.URL, p.Width, p.Height
 		break
 	}
-	resp.HTML = fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" title="%s" style="border:0" allow="fullscreen" allowfullscreen loading="lazy"></iframe>`,
-		html.EscapeString(s.absURL("/i/"+item.PublicID+"/embed")), resp.Width, resp.Height, html.EscapeString(item.Title))
+	resp.HTML = s.embedIframe(item, resp.Width, resp.Height)
 	return resp, nil
+}
+
+// embedIframe is the HTML that embeds an item's player page.
+func (s *server) embedIframe(item *store.Item, width, height int) string {
+	return fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" title="%s" style="border:0" allow="fullscreen" allowfullscreen loading="lazy"></iframe>`,
+		html.EscapeString(s.absURL("/i/"+item.PublicID+"/embed")), width, height, html.EscapeString(item.Title))
+}
+
+// embedSize is the default size of an item's embedded player: the video's
+// shape at the usual width, or the audio player's.
+func embedSize(video bool, sources []library.RenditionView) (int, int) {
+	if !video {
+		return embedAudioWidth, embedAudioHeight
+	}
+	sw, sh := 16, 9
+	if len(sources) > 0 && sources[0].Width > 0 && sources[0].Height > 0 {
+		sw, sh = sources[0].Width, sources[0].Height
+	}
+	return embedVideoWidth, int(math.Round(float64(embedVideoWidth) * float64(sh) / float64(sw)))
 }
 
 // oembedChannel describes a local channel, as a link.

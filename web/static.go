@@ -15,7 +15,7 @@ var staticFS embed.FS
 
 // fingerprinted are the static files that pages link with a content hash,
 // so that browsers may cache them for good.
-var fingerprinted = []string{"static/style.css", "static/upload.js", "static/copy.js", "static/player.js",
+var fingerprinted = []string{"static/style.css", "static/upload.js", "static/copy.js", "static/item.js", "static/player.js",
 	"static/vendor/webtorrent.min.js"}
 
 // loadStatic fingerprints the style sheet and the scripts.
@@ -33,6 +33,7 @@ func (s *server) loadStatic() error {
 	s.styleURL = "/static/style.css?v=" + s.styleHash
 	s.scriptURL = "/static/upload.js?v=" + s.static["/static/upload.js"]
 	s.copyScriptURL = "/static/copy.js?v=" + s.static["/static/copy.js"]
+	s.itemScriptURL = "/static/item.js?v=" + s.static["/static/item.js"]
 	return nil
 }
 

@@ -105,6 +105,7 @@ type server struct {
 	styleHash     string
 	scriptURL     string            // /static/upload.js?v=<content hash>
 	copyScriptURL string            // /static/copy.js?v=<content hash>
+	itemScriptURL string            // /static/item.js?v=<content hash>
 	static        map[string]string // fingerprinted /static/ paths → content hash
 	metrics       *httpMetrics
 	mux           *http.ServeMux
