@@ -7,7 +7,7 @@ PG_TEST_DB ?= archipel_test
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: run build test bench lint clean assets
+.PHONY: run build test bench lint clean assets e2e-deps
 
 # Pure Go: without cgo, anacrolix/torrent leaves out the C SQLite and
 # libutp it does not need here (10 MB less resident, measured by make bench).
@@ -29,7 +29,7 @@ PG_URL = url="$${ARCHIPEL_TEST_DATABASE_URL:-}"; \
 		url="postgres://postgres@127.0.0.1:5432/$(PG_TEST_DB)?sslmode=disable"; \
 	fi
 
-test:
+test: e2e-deps
 	@$(PG_URL); \
 	if [ -n "$$url" ]; then echo "== engines: SQLite and PostgreSQL"; else echo "== engines: SQLite only (no PostgreSQL reachable)"; fi; \
 	export ARCHIPEL_TEST_DATABASE_URL="$$url"; \
@@ -79,6 +79,14 @@ bench:
 	                                printf "%-34s %10d %10s %8s\n", "  sockets / goroutines", val("sockets"), val("goroutines"), "" }' bench.out; \
 	grep -q '^BenchmarkRangeRatio.*ratio' bench.out || echo "range throughput / nginx: nginx is not installed, not measured"; \
 	rm -f bench.out
+
+# axe-core, which the accessibility test (web/axe_browser_test.go) injects
+# into each key page, installed from web/e2e/package-lock.json when missing.
+# Without npm nothing is installed, and the test is skipped (it fails in CI).
+AXE := web/e2e/node_modules/axe-core/axe.min.js
+e2e-deps:
+	@if [ ! -f $(AXE) ] && command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error --prefix web/e2e; fi
 
 # The player's WebTorrent, vendored from npm into the embedded assets
 # (web/player/package-lock.json pins it; nothing loads from a CDN). CI runs
