@@ -18,6 +18,9 @@ const (
 	jsBudget   = 50 << 10 // bytes of the scripts a page loads, the player's aside
 )
 
+// english asks for the pages in English, as the browser tests do.
+var english = http.Header{"Accept-Language": {"en"}}
+
 var scriptSrcRE = regexp.MustCompile(`<script\b[^>]*\bsrc="([^"]+)"`)
 
 // playerScript tells the P2P player and its WebTorrent bundle, which only
@@ -43,7 +46,7 @@ func TestPageBudgets(t *testing.T) {
 			}
 			clients[p.user] = b
 		}
-		r := b.get(p.path)
+		r := b.request(http.MethodGet, p.path, nil, english)
 		wantStatus(t, r, http.StatusOK)
 		var js, player int
 		var scripts []string

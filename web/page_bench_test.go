@@ -32,7 +32,7 @@ func BenchmarkPageP95(b *testing.B) {
 	}
 	get := func(p keyPage) time.Duration {
 		start := time.Now()
-		r := clients[p.user].get(p.path)
+		r := clients[p.user].request(http.MethodGet, p.path, nil, english)
 		d := time.Since(start)
 		if r.StatusCode != http.StatusOK {
 			b.Fatalf("%s: status %d", p.path, r.StatusCode)
