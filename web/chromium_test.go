@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -23,12 +26,14 @@ type chromium struct {
 }
 
 // tab is one page of a chromium, with the console errors and uncaught
-// exceptions it logged.
+// exceptions it logged, and apart the errors the browser itself logged
+// (failed loads, refusals by the Content-Security-Policy).
 type tab struct {
-	t      testing.TB
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
+	t         testing.TB
+	ctx       context.Context
+	mu        sync.Mutex
+	errors    []string
+	logErrors []string
 }
 
 // chromiumPath finds Chromium. CI installs it (.ci/run), so there its
@@ -87,14 +92,19 @@ func newChromium(t testing.TB) *chromium {
 	return &chromium{t: t, browser: browser}
 }
 
-// newTab opens a tab in a fresh browser context.
+// newTab opens a tab in a fresh browser context. It asks for English
+// pages, whatever the machine's locale.
 func (c *chromium) newTab() *tab {
 	c.t.Helper()
 	tb := &tab{t: c.t}
 	ctx, cancel := chromedp.NewContext(c.browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
 	c.t.Cleanup(cancel)
 	tb.ctx = ctx
-	if err := chromedp.Do(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders,
+			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "en"}})
+		return err
+	})); err != nil {
 		c.t.Fatalf("open a tab: %v", err)
 	}
 	return tb
@@ -117,6 +127,12 @@ func (tb *tab) listen(ev any) {
 			msg += " " + ev.ExceptionDetails.Exception.Description
 		}
 		tb.addError("exception: " + msg)
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError {
+			tb.mu.Lock()
+			tb.logErrors = append(tb.logErrors, fmt.Sprintf("%s: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+			tb.mu.Unlock()
+		}
 	}
 }
 
@@ -131,6 +147,14 @@ func (tb *tab) consoleErrors() []string {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	return append([]string(nil), tb.errors...)
+}
+
+// problems are the console errors, uncaught exceptions and browser log
+// errors of the page so far.
+func (tb *tab) problems() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append(append([]string(nil), tb.errors...), tb.logErrors...)
 }
 
 // run runs actions with a deadline, failing the test on error.

@@ -72,7 +72,7 @@ func (f *commentsFixture) post(t *testing.T, b *browser, page, text string) int6
 
 // insertComment stores a comment of author directly, under parent (0: on
 // the item).
-func insertComment(t *testing.T, s *store.Store, item *store.Item, author *store.Actor, parent int64, content string) *store.Comment {
+func insertComment(t testing.TB, s *store.Store, item *store.Item, author *store.Actor, parent int64, content string) *store.Comment {
 	t.Helper()
 	c, err := s.InsertComment(context.Background(), store.Comment{ItemID: item.ID, ParentID: parent, AuthorID: author.ID,
 		URI: fmt.Sprintf("https://%s/notes/%d", author.Domain, time.Now().UnixNano()), URL: "",
@@ -84,7 +84,7 @@ func insertComment(t *testing.T, s *store.Store, item *store.Item, author *store
 }
 
 // actorOn records a remote Person called name on domain.
-func actorOn(t *testing.T, s *store.Store, name, domain string) *store.Actor {
+func actorOn(t testing.TB, s *store.Store, name, domain string) *store.Actor {
 	t.Helper()
 	a, err := s.UpsertRemoteActor(context.Background(), store.Actor{Kind: "Person", Username: name,
 		URI: "https://" + domain + "/users/" + name, URL: "https://" + domain + "/@" + name,
@@ -1037,4 +1037,22 @@ func TestItemEditCommentsPolicy(t *testing.T) {
 		wantStatus(t, r, http.StatusSeeOther)
 		wantContains(t, f.h.browser().get(f.page()).body, "<p>Comments are closed.</p>")
 	})
+}
+
+// TestInteractFormMayRedirectAway checks the policy of the remote
+// interaction page: its form's answer redirects to the visitor's server,
+// which form-action must allow (Chromium holds a form's redirects to it).
+// Elsewhere forms stay on this site.
+func TestInteractFormMayRedirectAway(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	f := newCommentsFixture(t, s)
+	r := f.h.browser().get("/interact?uri=" + url.QueryEscape("http://"+f.h.host+f.page()))
+	wantStatus(t, r, http.StatusOK)
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' http: https:;") &&
+		!strings.HasSuffix(csp, "form-action 'self' http: https:") {
+		t.Errorf("the interact page's policy is %q", csp)
+	}
+	if csp := f.h.browser().get(f.page()).Header.Get("Content-Security-Policy"); csp != contentSecurityPolicy {
+		t.Errorf("the item page's policy is %q", csp)
+	}
 }

@@ -36,6 +36,7 @@ type interactPage struct {
 // OBJECT must be the id of one of our published items or of a local
 // comment: nothing else is passed on, so this is no open redirect.
 func (s *server) handleInteract(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", s.interactContentSecurityPolicy())
 	q := r.URL.Query()
 	target, ok := s.federation.ParseInteractTarget(q.Get("uri"))
 	if !ok {

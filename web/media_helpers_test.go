@@ -101,7 +101,10 @@ type mediaOptions struct {
 	// go to it). Its jobs are queued but not worked: the runner does not
 	// work the federation queue, so nothing is sent anywhere.
 	federation bool
-	feedItems  int // Deps.FeedItems
+	// allowPrivate lets the federation service reach loopback servers (a
+	// fake remote instance on 127.0.0.1).
+	allowPrivate bool
+	feedItems    int // Deps.FeedItems
 	// imports gives the hub a podcast importer (allowed to reach loopback)
 	// whose jobs the runner works.
 	imports bool
@@ -139,7 +142,8 @@ func newMediaHarness(t testing.TB, s *store.Store, opt mediaOptions) *mediaHarne
 	river.AddWorker(workers, &library.TranscodeWorker{Library: worker})
 	var fed *federation.Service
 	if opt.federation {
-		if fed, err = federation.New(federation.Config{Store: s, Library: lib, PublicURL: d.PublicURL, Logger: d.Logger}); err != nil {
+		if fed, err = federation.New(federation.Config{Store: s, Library: lib, PublicURL: d.PublicURL, Logger: d.Logger,
+			AllowPrivateAddresses: opt.allowPrivate}); err != nil {
 			t.Fatal(err)
 		}
 		lib.Events, worker.Events = fed, fed

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/archipel/archipel/store"
@@ -159,6 +160,20 @@ const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; 
 // (GET /i/{id}/embed): any site may frame it; it runs no script and has no
 // form.
 const embedContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; style-src 'self'; script-src 'none'; frame-ancestors *; base-uri 'none'; form-action 'none'"
+
+// interactContentSecurityPolicy is the policy of the remote interaction
+// page (GET /interact): its form's answer is a redirect to the visitor's
+// own server, and browsers hold a form's redirects to form-action too
+// (Chromium refuses the redirect under form-action 'self'). The server is
+// asked in https, or in http when this hub is served in http (development,
+// tests), as federation.Service.InteractURL does.
+func (s *server) interactContentSecurityPolicy() string {
+	schemes := "https:"
+	if s.publicURL.Scheme == "http" {
+		schemes = "http: https:"
+	}
+	return strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+schemes, 1)
+}
 
 // allowFraming replaces the frame-blocking headers that securityHeaders
 // set by the embed policy. Only the embeddable player calls it: every
