@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,10 +80,6 @@ func TestAxeKeyPagesInChromium(t *testing.T) {
 	s := storetest.Open(t, store.SQLite)
 	st := newSite(t, s, siteOptions{realMedia: true})
 	pages := st.keyPages()
-	// The search page, where the hub has one.
-	if r := st.h.browser().get("/search"); r.StatusCode == http.StatusOK {
-		pages = append(pages, keyPage{"search", "/search", ""})
-	}
 	video := "/i/" + st.video.PublicID
 	pages = append(pages,
 		keyPage{"item-video, its owner", video, "alice"},

@@ -55,6 +55,7 @@ func newSite(t testing.TB, s *store.Store, opt siteOptions) *site {
 	bob := createUser(t, s, "bob", store.RoleCreator)
 	createUser(t, s, "erin", store.RoleCreator)
 	cora := createUser(t, s, "cora", store.RoleCurator)
+	createUser(t, s, "ada", store.RoleAdmin)
 	st := &site{s: s}
 	st.clips = createChannel(t, s, alice, "clips", store.KindVideo)
 	st.talks = createChannel(t, s, alice, "talks", store.KindPodcast)
@@ -207,5 +208,11 @@ func (st *site) keyPages() []keyPage {
 		{"review", "/curation/review", "cora"},
 		{"follows", "/curation/follows", "cora"},
 		{"federation-health", "/admin/federation", "cora"},
+		{"search", "/search?q=" + url.QueryEscape(st.video.Title), ""},
+		{"about", "/about", ""},
+		{"curation-home", "/curation/home", "cora"},
+		{"lists", "/curation/lists", "cora"},
+		{"admin-users", "/admin/users", "ada"},
+		{"admin-settings", "/admin/settings", "ada"},
 	}
 }
