@@ -184,3 +184,35 @@ type pieceError struct {
 }
 
 func (e *pieceError) Error() string { return "piece " + itoa(e.piece) + ": bad " + e.what }
+
+// TestSameBytesTwice uploads one video twice: the two items transcode to
+// the same bytes, yet each gets its own torrent (the file's name in it is
+// its storage key) and both finish.
+func TestSameBytesTwice(t *testing.T) {
+	data := sampleVideo(t)
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		alice := createUser(t, s, "alice", store.RoleCreator)
+		createChannel(t, s, alice, "clips", store.KindVideo)
+		h := newMediaHarness(t, s, mediaOptions{p2p: true})
+		auth := bearer(apiToken(t, s, alice))
+		cli := h.browser()
+		seen := map[string]string{}
+		for _, title := range []string{"First", "Second"} {
+			r := cli.tusUpload(auth, data, 64<<10, map[string]string{"channel": "clips", "title": title, "publish": "1", "filename": "same.mp4"})
+			wantStatus(t, r, http.StatusOK)
+			v := cli.waitItem(auth, decodeItem(t, r).ID)
+			for _, rv := range v.Renditions {
+				if rv.Torrent == nil {
+					continue
+				}
+				if other, dup := seen[rv.Torrent.InfoHash]; dup {
+					t.Fatalf("%s's %s has the infohash of %s", title, rv.Name, other)
+				}
+				seen[rv.Torrent.InfoHash] = title + " " + rv.Name
+			}
+		}
+		if len(seen) < 2 {
+			t.Fatalf("torrents: %v", seen)
+		}
+	})
+}

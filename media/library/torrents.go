@@ -54,13 +54,22 @@ func (l *Library) EnsureTorrents(ctx context.Context, itemID int64) (int, error)
 	}
 }
 
+// torrentName is the file name inside a stored file's torrent: its whole
+// storage key, slashes made dashes ("items-ID-1-720p.mp4"). The key is
+// unique, so the infohash is too even when two uploads transcode to the
+// same bytes (with only the base name, the second item's torrent clashed
+// with the first's and its transcoding never finished).
+func torrentName(key string) string {
+	return strings.ReplaceAll(strings.Trim(key, "/"), "/", "-")
+}
+
 func (l *Library) hashStored(ctx context.Context, f *store.MediaFile) (*store.Torrent, error) {
 	r, err := l.Storage.Open(ctx, f.StorageKey)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	info, err := torrent.Build(r, path.Base(f.StorageKey), f.Size)
+	info, err := torrent.Build(r, torrentName(f.StorageKey), f.Size)
 	if err != nil {
 		return nil, err
 	}
