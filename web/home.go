@@ -11,7 +11,7 @@ type homePage struct {
 	Channels []*store.Channel
 	// Recent are the latest published items the hub shows: its own and
 	// the remote ones its curators accepted.
-	Recent []*store.Item
+	Recent []searchResult
 	// Featured are the collections curators put on the home page.
 	Featured []*store.Collection
 	// Discover are the channels curators invite visitors to discover.
@@ -36,7 +36,11 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	page := homePage{Channels: channels, Recent: recent, Featured: featured}
+	page := homePage{Channels: channels, Featured: featured}
+	if page.Recent, err = s.itemCards(r.Context(), recent); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if s.curator != nil {
 		if page.Discover, err = s.curator.HomeChannels(r.Context()); err != nil {
 			s.serverError(w, r, err)

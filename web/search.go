@@ -41,6 +41,28 @@ type searchResult struct {
 	Origin    string // a remote item's host
 }
 
+// itemCards are items with their thumbnails and origins, as lists show
+// them (search results, the home page's latest).
+func (s *server) itemCards(ctx context.Context, items []*store.Item) ([]searchResult, error) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	thumbs, err := s.store.ItemThumbnails(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]searchResult, 0, len(items))
+	for _, it := range items {
+		res := searchResult{Item: it, Origin: hostOfURL(it.OriginURI)}
+		if f := thumbs[it.ID]; f != nil {
+			res.Thumbnail = s.fileURL(f)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
 // searchParams reads the query and page of a search request.
 func searchParams(r *http.Request) (query string, page int) {
 	query = strings.TrimSpace(r.URL.Query().Get("q"))
@@ -66,20 +88,8 @@ func (s *server) search(ctx context.Context, query string, page int) (*searchPag
 		return nil, err
 	}
 	p.Total = total
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	thumbs, err := s.store.ItemThumbnails(ctx, ids)
-	if err != nil {
+	if p.Results, err = s.itemCards(ctx, items); err != nil {
 		return nil, err
-	}
-	for _, it := range items {
-		res := searchResult{Item: it, Origin: hostOfURL(it.OriginURI)}
-		if f := thumbs[it.ID]; f != nil {
-			res.Thumbnail = s.fileURL(f)
-		}
-		p.Results = append(p.Results, res)
 	}
 	pageURL := func(n int) string {
 		v := url.Values{"q": {query}}
