@@ -73,6 +73,39 @@ func TestJourneysInChromium(t *testing.T) {
 		v.open("/")
 		v.follow(`main a[href="/apply"]`)
 		v.shoot("apply")
+
+		// Search from the header, then open what it found.
+		v.open("/")
+		v.run(chromedp.SetValue(chromedp.CSS("#site-search-q"), st.video.Title))
+		v.follow(`form.site-search button[type="submit"]`)
+		v.shoot("search")
+		v.follow(fmt.Sprintf(`main .search-results a[href="/i/%s"]`, st.video.PublicID))
+
+		// A podcast's page gives its feed and the apps' subscribe links.
+		v.open("/c/" + st.talks.Handle)
+		v.shoot("channel-podcast")
+		feed := evalJS[string](v.tab, `document.querySelector("#feed-url").value`)
+		if feed != "http://"+st.h.host+"/c/"+st.talks.Handle+"/feed.rss" {
+			t.Errorf("the feed field holds %q", feed)
+		}
+		if !evalJS[bool](v.tab, `!!document.querySelector('.apps a[href^="podcast://"]') && !!document.querySelector('.apps a[href="/feeds.opml"]')`) {
+			t.Error("the podcast's page lacks the apps' subscribe links or the OPML")
+		}
+		v.follow(`footer a[href="/about"]`)
+		v.shoot("about")
+
+		// In French, from the footer's switch; and back.
+		v.follow(`footer a[hreflang="fr"]`)
+		v.wantPath("/about")
+		if lang := evalJS[string](v.tab, `document.documentElement.lang`); lang != "fr" {
+			t.Errorf("after choosing French, <html lang=%q>", lang)
+		}
+		v.open("/")
+		v.shoot("home-fr")
+		v.follow(`footer a[hreflang="en"]`)
+		if lang := evalJS[string](v.tab, `document.documentElement.lang`); lang != "en" {
+			t.Errorf("after choosing English, <html lang=%q>", lang)
+		}
 		v.noProblems()
 	})
 
@@ -168,6 +201,34 @@ func TestJourneysInChromium(t *testing.T) {
 		c.until("the accepted item is on the home page", fmt.Sprintf(`document.querySelector('main a[href="/i/%s"]')`, st.pending.PublicID), 5*time.Second)
 		c.follow(`nav a[href="/curation/follows"]`)
 		c.shoot("follows")
+		// Follow a channel on another server.
+		target := "@films@" + remote.host
+		c.run(chromedp.SetValue(chromedp.CSS("#target"), target))
+		c.follow(`form[action="/curation/follows"] button[type="submit"]`)
+		c.until("the follow is listed, pending", `!!document.querySelector('main a[href="`+remote.url+`/users/films"]') &&
+			!!document.querySelector("main .badge.state-pending")`, 5*time.Second)
+
+		// A collection, with the accepted item in it.
+		c.follow(`nav a[href="/collections"]`)
+		c.run(chromedp.SetValue(chromedp.CSS("#title"), "Night and sea"),
+			chromedp.SetValue(chromedp.CSS("#slug"), "night-and-sea"))
+		c.follow(`form[action="/collections"] button[type="submit"]`)
+		c.wantPath("/collections/night-and-sea")
+		c.run(chromedp.SetValue(chromedp.CSS("#item"), st.pending.PublicID))
+		c.follow(`form[action="/collections/night-and-sea/items"] button[type="submit"]`)
+		c.until("the collection holds the item", fmt.Sprintf(`!!document.querySelector('main a[href="/i/%s"]')`, st.pending.PublicID), 5*time.Second)
+		c.shoot("collection-curator")
+
+		// Channels to discover on the home page.
+		c.follow(`nav a[href="/curation/home"]`)
+		c.run(chromedp.SetValue(chromedp.CSS("#channel"), st.talks.Handle))
+		c.follow(`form[action="/curation/home"] button[type="submit"]`)
+		c.open("/")
+		c.until("the channel to discover", `!!document.querySelector('#discover-heading') &&
+			!!document.querySelector('.cards.discover a[href="/c/`+st.talks.Handle+`"]')`, 5*time.Second)
+
+		c.follow(`nav a[href="/curation/lists"]`)
+		c.shoot("lists")
 		c.follow(`nav a[href="/admin/federation"]`)
 		c.shoot("federation-health")
 		c.noProblems()
@@ -384,9 +445,19 @@ func newFakeInstance(t testing.TB) *fakeInstance {
 		json.NewEncoder(w).Encode(map[string]any{
 			"subject": r.URL.Query().Get("resource"),
 			"links": []map[string]string{{"rel": "http://ostatus.org/schema/1.0/subscribe",
-				"template": f.url + "/authorize_interaction?uri={uri}"}},
+				"template": f.url + "/authorize_interaction?uri={uri}"},
+				{"rel": "self", "type": "application/activity+json", "href": f.url + "/users/films"}},
 		})
 	})
+	// A channel to follow: its actor, and an inbox that takes the Follow.
+	mux.HandleFunc("GET /users/films", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": f.url + "/users/films", "type": "Group", "preferredUsername": "films", "name": "Remote films",
+			"inbox": f.url + "/users/films/inbox", "outbox": f.url + "/users/films/outbox",
+			"followers": f.url + "/users/films/followers", "url": f.url + "/users/films"})
+	})
+	mux.HandleFunc("POST /users/films/inbox", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	mux.HandleFunc("GET /authorize_interaction", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>Remote</title><link rel="icon" href="data:,"></head><body><h1>Remote</h1></body></html>`)
