@@ -162,12 +162,28 @@ func TestJourneysInChromium(t *testing.T) {
 		// Metadata, then publication.
 		c.follow(fmt.Sprintf(`a[href="/i/%s/edit"]`, id))
 		c.run(chromedp.SetValue(chromedp.CSS("#title"), "Lighthouse at night"),
-			chromedp.SetValue(chromedp.CSS("#tags"), "sea, light"))
+			chromedp.SetValue(chromedp.CSS("#tags"), "sea, light"),
+			chromedp.SetValue(chromedp.CSS("#chapters"), "0:00 The pier\n0:01 The lamp"))
 		c.follow(fmt.Sprintf(`form[action="/i/%s/edit"] button[type="submit"]`, id))
 		c.wantPath("/i/" + id)
 		if h1 := evalJS[string](c.tab, `document.querySelector("main h1").textContent`); h1 != "Lighthouse at night" {
 			t.Errorf("title after editing: %q", h1)
 		}
+		// A chapter link seeks the player.
+		c.run(chromedp.Click(chromedp.CSS(`nav.chapters a[data-seek="1"]`)))
+		c.until("the chapter seeks the player", `document.querySelector(".player video").currentTime >= 1`, 10*time.Second)
+		// A transcript, uploaded from the edit page, becomes the player's captions.
+		vtt := filepath.Join(t.TempDir(), "lighthouse.vtt")
+		if err := os.WriteFile(vtt, []byte("WEBVTT\n\n00:00.000 --> 00:01.500\nThe lamp turns.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.follow(fmt.Sprintf(`a[href="/i/%s/edit"]`, id))
+		c.run(chromedp.SetUploadFiles(chromedp.CSS("#transcript"), []string{vtt}))
+		c.follow(fmt.Sprintf(`form[action="/i/%s/transcript"] button[type="submit"]`, id))
+		c.wantPath("/i/" + id + "/edit")
+		c.open("/i/" + id)
+		c.until("the captions and the transcript link", `!!document.querySelector('.player video track[kind="captions"]') &&
+			!!document.querySelector(".transcript-link a")`, 10*time.Second)
 		c.follow(fmt.Sprintf(`form[action="/i/%s/publish"] button[type="submit"]`, id))
 		c.wantPath("/i/" + id)
 		if it := itemByPublicID(t, s, id); it.State != store.StatePublished || it.Title != "Lighthouse at night" {
@@ -181,6 +197,10 @@ func TestJourneysInChromium(t *testing.T) {
 		c.follow(`#comment-form button[type="submit"]`)
 		c.until("the comment shows", `location.hash.startsWith("#c") &&
 			document.querySelector("#comments " + location.hash + " .comment-content").textContent.includes(`+strconv.Quote(text)+`)`, 5*time.Second)
+		// The channel's audience, as its owner sees it.
+		c.open("/c/erin_films")
+		c.until("the audience figures", `!!document.querySelector("#audience-heading") && document.querySelectorAll(".audience .stats dd").length === 5`, 5*time.Second)
+		c.shoot("channel-owner")
 		c.noProblems()
 	})
 
