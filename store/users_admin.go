@@ -30,10 +30,7 @@ func otherAdminLeft(n string) string {
 // ErrLastAdmin, to take the role of admin from the last enabled admin.
 func (s *Store) ChangeUserRole(ctx context.Context, username, role string) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.lockAdmins(ctx); err != nil {
-			return err
-		}
-		u, err := scanUser(tx.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+		u, err := tx.lockedUser(ctx, username)
 		if err != nil {
 			return err
 		}
@@ -55,10 +52,7 @@ func (s *Store) ChangeUserRole(ctx context.Context, username, role string) error
 // enabled admin.
 func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.lockAdmins(ctx); err != nil {
-			return err
-		}
-		u, err := scanUser(tx.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+		u, err := tx.lockedUser(ctx, username)
 		if err != nil {
 			return err
 		}
@@ -79,4 +73,12 @@ func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled b
 		_, err = tx.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID)
 		return err
 	})
+}
+
+// lockedUser locks the admins' rows (see lockAdmins), then reads a user.
+func (tx *Tx) lockedUser(ctx context.Context, username string) (*User, error) {
+	if err := tx.lockAdmins(ctx); err != nil {
+		return nil, err
+	}
+	return scanUser(tx.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 }

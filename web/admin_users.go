@@ -65,16 +65,7 @@ func (s *server) handleAdminUserRole(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity, "bad-role")
 		return
 	}
-	err := s.store.ChangeUserRole(r.Context(), name, role)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		fail(http.StatusNotFound, "not-found")
-		return
-	case errors.Is(err, store.ErrLastAdmin):
-		fail(http.StatusConflict, "last-admin")
-		return
-	case err != nil:
-		s.serverError(w, r, err)
+	if s.userChangeFailed(w, r, s.store.ChangeUserRole(r.Context(), name, role), fail) {
 		return
 	}
 	s.state(r).logger.Info("role changed", "user", name, "role", role, "by", admin.Username)
@@ -101,16 +92,7 @@ func (s *server) handleAdminUserDisabled(disable bool) http.HandlerFunc {
 			fail(http.StatusConflict, "self-disable")
 			return
 		}
-		err := s.store.SetUserDisabled(r.Context(), name, disable)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			fail(http.StatusNotFound, "not-found")
-			return
-		case errors.Is(err, store.ErrLastAdmin):
-			fail(http.StatusConflict, "last-admin")
-			return
-		case err != nil:
-			s.serverError(w, r, err)
+		if s.userChangeFailed(w, r, s.store.SetUserDisabled(r.Context(), name, disable), fail) {
 			return
 		}
 		done := "enabled"
@@ -120,4 +102,20 @@ func (s *server) handleAdminUserDisabled(disable bool) http.HandlerFunc {
 		s.state(r).logger.Info("account "+done, "user", name, "by", admin.Username)
 		http.Redirect(w, r, "/admin/users?"+url.Values{"done": {done}, "user": {name}}.Encode(), http.StatusSeeOther)
 	}
+}
+
+// userChangeFailed answers a refused change of an account (fail shows the
+// page with its error code) or a server error; false when err is nil.
+func (s *server) userChangeFailed(w http.ResponseWriter, r *http.Request, err error, fail func(status int, code string)) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		fail(http.StatusNotFound, "not-found")
+	case errors.Is(err, store.ErrLastAdmin):
+		fail(http.StatusConflict, "last-admin")
+	default:
+		s.serverError(w, r, err)
+	}
+	return true
 }
