@@ -166,6 +166,7 @@ type ItemFilter struct {
 	ChannelID     int64 // 0: any
 	PublishedOnly bool
 	Limit         int
+	Offset        int
 }
 
 // ListItems returns items, newest first.
@@ -176,7 +177,7 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]*Item, error) {
 	}
 	return queryAll(ctx, s.q, scanItem, itemSelect+`
 		WHERE ($1 = 0 OR i.channel_id = $1) AND (NOT $2 OR i.state = 'published')
-		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $3`, f.ChannelID, f.PublishedOnly, limit)
+		ORDER BY COALESCE(i.published_at, i.created_at) DESC, i.id DESC LIMIT $3 OFFSET $4`, f.ChannelID, f.PublishedOnly, limit, max(f.Offset, 0))
 }
 
 // SetItemProgress records transcoding progress (0–100).

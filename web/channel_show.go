@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,9 @@ type channelPage struct {
 	Media     bool   // the hub has a media library: list items
 	CanManage bool   // the visitor may upload and see every item's state
 	Items     []channelItem
-	Preview   *preview
+	// PrevURL and NextURL page through the items, channelPageSize a page.
+	PrevURL, NextURL string
+	Preview          *preview
 
 	// With federation only.
 	Federation    bool
@@ -45,6 +48,9 @@ type channelPage struct {
 	CommentsFeed string // the RSS feed of the comments on the channel's items
 	HeldComments int    // comments waiting for approval, for those who manage it
 }
+
+// channelPageSize is how many items a channel's page lists at a time.
+const channelPageSize = 30
 
 // feedLink is one of a channel's feeds. TypeAttr is the whole type
 // attribute: html/template would write the "+" of a media type as &#43;.
@@ -150,10 +156,20 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 			page.Stats = &st
 		}
 		page.CopyScriptURL = s.copyScriptURL
-		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage})
+		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		n = min(max(n, 1), 10000)
+		items, err := s.store.ListItems(ctx, store.ItemFilter{ChannelID: c.ID, PublishedOnly: !page.CanManage,
+			Limit: channelPageSize + 1, Offset: (n - 1) * channelPageSize})
 		if err != nil {
 			s.serverError(w, r, err)
 			return
+		}
+		if len(items) > channelPageSize {
+			items = items[:channelPageSize]
+			page.NextURL = "/c/" + c.Handle + "?page=" + strconv.Itoa(n+1) + "#items-heading"
+		}
+		if n > 1 {
+			page.PrevURL = "/c/" + c.Handle + "?page=" + strconv.Itoa(n-1) + "#items-heading"
 		}
 		for _, it := range items {
 			v, err := s.library.View(ctx, it, false)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,5 +52,33 @@ func TestChannelSubscribeAndAudience(t *testing.T) {
 		r = b.get("/c/radio")
 		wantContains(t, r.body, `id="audience-heading"`, "<dt>Likes</dt><dd>1</dd>", "<dt>Boosts</dt><dd>0</dd>",
 			`<dt>Comments</dt><dd>0 <a href="/c/radio/comments">`)
+	})
+}
+
+// TestChannelItemsPaged: a channel with more items than a page lists the
+// newest first and links to the next page, which lists the rest and links
+// back; none is left out (the page used to stop at 100).
+func TestChannelItemsPaged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		h := newMediaHarness(t, s, mediaOptions{})
+		owner := createUser(t, s, "maya", store.RoleCreator)
+		ch := createChannel(t, s, owner, "radio", store.KindPodcast)
+		var ids []string
+		for i := range channelPageSize + 5 {
+			ids = append(ids, seedItem(t, s, ch, fmt.Sprintf("Episode %d", i), "", true).PublicID)
+		}
+		count := func(body string) int { return strings.Count(body, `<li class="item-row">`) }
+		first := h.browser().get("/c/radio")
+		if n := count(first.body); n != channelPageSize {
+			t.Fatalf("first page: %d items, want %d", n, channelPageSize)
+		}
+		wantContains(t, first.body, `href="/c/radio?page=2#items-heading" rel="next"`, `href="/i/`+ids[len(ids)-1]+`"`)
+		wantNotContains(t, first.body, `rel="prev"`, `href="/i/`+ids[0]+`"`)
+		second := h.browser().get("/c/radio?page=2")
+		if n := count(second.body); n != 5 {
+			t.Fatalf("second page: %d items, want 5", n)
+		}
+		wantContains(t, second.body, `href="/c/radio?page=1#items-heading" rel="prev"`, `href="/i/`+ids[0]+`"`)
+		wantNotContains(t, second.body, `rel="next"`)
 	})
 }
