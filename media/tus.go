@@ -87,6 +87,9 @@ type Uploads struct {
 	// files are removed afterwards. Its context is not cancelled when the
 	// client goes away.
 	Complete func(ctx context.Context, u *Upload) (any, error)
+	// Localize, when set, puts an error message into the language of the
+	// request (the browser's upload page shows it as it comes).
+	Localize func(r *http.Request, msg string) string
 	Now      func() time.Time // nil means time.Now
 
 	mu   sync.Mutex
@@ -714,6 +717,9 @@ func (u *Uploads) writeError(w http.ResponseWriter, r *http.Request, status int,
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
 		return
+	}
+	if u.Localize != nil {
+		msg = u.Localize(r, msg)
 	}
 	data, _ := json.Marshal(map[string]string{"error": msg})
 	h.Set("Content-Type", "application/json")

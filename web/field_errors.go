@@ -82,6 +82,13 @@ var detailPatterns = []struct {
 	{regexp.MustCompile(`^The file could not be read as video or audio in time\.$`), "detail.probe_slow"},
 	{regexp.MustCompile(`^The file could not be read as video or audio in (.+)\.$`), "detail.probe_timeout"},
 	{regexp.MustCompile(`^The file is not a video or audio file we can read\.$`), "detail.unreadable"},
+	// The upload refusals of this package (api_uploads.go), for the tus
+	// client, which shows them as they come.
+	{regexp.MustCompile(`^Sign in to upload\.$`), "detail.upload_sign_in"},
+	{regexp.MustCompile(`^Say which channel to upload to \(the channel metadata\)\.$`), "detail.upload_no_channel"},
+	{regexp.MustCompile(`^There is no channel @(.+)\.$`), "detail.upload_unknown_channel"},
+	{regexp.MustCompile(`^You cannot upload to @(.+)\.$`), "detail.upload_not_yours"},
+	{regexp.MustCompile(`^Your account no longer exists\.$`), "detail.upload_no_account"},
 	// feeds.CheckArtwork errors, inside "This picture does not suit…: %s."
 	{regexp.MustCompile(`^the artwork could not be read as a JPEG or PNG image \((.*)\)$`), "detail.artwork_unreadable"},
 	{regexp.MustCompile(`^the artwork is a (\S+) image; Apple Podcasts accepts only JPEG or PNG$`), "detail.artwork_format"},

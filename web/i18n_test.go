@@ -565,7 +565,10 @@ func TestDetailsTranslated(t *testing.T) {
 		"The recording lasts 5h00m; the limit is 4h00m.", "The file could not be read as video or audio in time.",
 		"The file could not be read as video or audio in 30 s.", "The file is not a video or audio file we can read.",
 		"the artwork is a GIF image; Apple Podcasts accepts only JPEG or PNG", "the artwork uses CMYK colours; save it in RGB",
-		`chapter 2 ("B") does not start after the one before it`, "chapter 1 starts before the beginning", "there are no chapters")
+		`chapter 2 ("B") does not start after the one before it`, "chapter 1 starts before the beginning", "there are no chapters",
+		// This package's upload refusals (api_uploads.go; upload_test.go sees three of them sent).
+		"Sign in to upload.", "Say which channel to upload to (the channel metadata).", "There is no channel @nowhere.",
+		"You cannot upload to @bobs.", "Your account no longer exists.")
 
 	en, fr := testCatalog(t, "en"), testCatalog(t, "fr")
 	hit := map[string]bool{}

@@ -182,6 +182,18 @@ func TestTusUploadRefusals(t *testing.T) {
 				t.Errorf("channel %q: message %q, want %q", tc.channel, msg, tc.message)
 			}
 		}
+		// In French for a French browser: the upload page shows them as they come.
+		fr := auth.Clone()
+		fr.Set("Accept-Language", "fr-FR,fr;q=0.9")
+		r = cli.tusCreate(fr, 100, map[string]string{"channel": "nowhere"})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if msg := jsonError(t, r); msg != "Il n’y a pas de chaîne @nowhere." {
+			t.Errorf("French refusal = %q", msg)
+		}
+		r = cli.tusUpload(fr, text, 1<<10, map[string]string{"channel": "clips", "filename": "x.mp4"})
+		if msg := jsonError(t, r); !strings.HasPrefix(msg, "Le fichier") {
+			t.Errorf("French not-media message = %q", msg)
+		}
 		r = cli.tusCreate(auth, testMaxUpload+1, map[string]string{"channel": "clips"})
 		wantStatus(t, r, http.StatusRequestEntityTooLarge)
 		jsonError(t, r)

@@ -194,6 +194,7 @@ func newServer(ctx context.Context, d Deps) (*server, error) {
 		s.uploads.Owner = s.uploadOwner
 		s.uploads.Accept = s.acceptUpload
 		s.uploads.Complete = s.completeUpload
+		s.uploads.Localize = func(r *http.Request, msg string) string { return s.tr(r).detail(msg) }
 	}
 	return s, nil
 }
