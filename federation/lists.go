@@ -179,7 +179,7 @@ func (s *Service) onListChange(ctx context.Context, act *ap.Activity) error {
 	if err != nil {
 		return err
 	}
-	return s.ApplyProposal(ctx, p, "auto: list of "+sender)
+	return s.applyProposal(ctx, p, "auto: list of "+sender, true)
 }
 
 // ApplyProposal carries a pending proposal out: follow or unfollow the
@@ -187,6 +187,12 @@ func (s *Service) onListChange(ctx context.Context, act *ap.Activity) error {
 // of) this hub's copy of the list's collection. A failure is recorded on the
 // proposal with its reason (and returned).
 func (s *Service) ApplyProposal(ctx context.Context, p *store.Proposal, by string) error {
+	return s.applyProposal(ctx, p, by, false)
+}
+
+// applyProposal is ApplyProposal, by a curator or (auto) by the list's
+// auto mode.
+func (s *Service) applyProposal(ctx context.Context, p *store.Proposal, by string, auto bool) error {
 	if p.State != store.ProposalPending {
 		return fmt.Errorf("proposal %d is %s, not pending", p.ID, p.State)
 	}
@@ -218,7 +224,7 @@ func (s *Service) ApplyProposal(ctx context.Context, p *store.Proposal, by strin
 			err = nil
 		}
 	case store.ProposeCollect:
-		err = s.collect(ctx, p, by)
+		err = s.collect(ctx, p, by, auto)
 	case store.ProposeUncollect:
 		err = s.uncollect(ctx, p)
 	default:
@@ -240,8 +246,8 @@ func (s *Service) ApplyProposal(ctx context.Context, p *store.Proposal, by strin
 // indexed as one from the list's hub: accepted when a curator applied the
 // proposal, and as the hub's policies say in auto mode (a limited
 // instance's item waits for review, a blocked one's is refused).
-func (s *Service) collect(ctx context.Context, p *store.Proposal, by string) error {
-	it, err := s.itemFromList(ctx, p, by)
+func (s *Service) collect(ctx context.Context, p *store.Proposal, by string, auto bool) error {
+	it, err := s.itemFromList(ctx, p, by, auto)
 	if err != nil {
 		return err
 	}
@@ -285,7 +291,7 @@ func (s *Service) localItem(ctx context.Context, uri string) (*store.Item, error
 }
 
 // itemFromList finds the proposal's item, or fetches and indexes it.
-func (s *Service) itemFromList(ctx context.Context, p *store.Proposal, by string) (*store.Item, error) {
+func (s *Service) itemFromList(ctx context.Context, p *store.Proposal, by string, auto bool) (*store.Item, error) {
 	it, err := s.localItem(ctx, p.Target)
 	if errors.Is(err, store.ErrNotFound) && s.localPath(p.Target) == "" {
 		// Never fetch from a blocked instance.
@@ -308,7 +314,6 @@ func (s *Service) itemFromList(ctx context.Context, p *store.Proposal, by string
 		case !mediaObject(obj):
 			return nil, fmt.Errorf("%s is a %s, not a video or an episode", p.Target, obj.Type)
 		}
-		auto := strings.HasPrefix(by, "auto:")
 		src := &indexSource{via: p.From, accepted: by, settings: store.FollowSettings{Review: false, AllowSensitive: true}}
 		if err := s.indexFrom(ctx, p.From.URI, obj, src); err != nil {
 			return nil, err

@@ -202,5 +202,28 @@ func TestSharedListCollections(t *testing.T) {
 		if got, _ := s.ProposalByID(ctx, bad.ID); got.State != store.ProposalFailed || !strings.Contains(got.Note, "blocked") {
 			t.Fatalf("the failed proposal = %+v", got)
 		}
+
+		// Auto mode applies at once, but the hub's policies still hold: an
+		// item of a limited instance goes into the copy and waits for review.
+		target, err := s.RemoteActorByURI(ctx, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.fed.FollowRemote(ctx, target, list, store.FollowSettings{Review: true, ListMode: store.ListAuto}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetInstancePolicy(ctx, r.host(), store.PolicyLimit); err != nil {
+			t.Fatal(err)
+		}
+		second := r.base() + "/videos/watch/dunes"
+		r.serveDoc("/videos/watch/dunes", peerTubeVideo(r, second, "Dunes", "fr", r.base()+"/static/web-videos/dunes-720.mp4"))
+		change("Add", second)
+		eventually(t, "auto mode puts the limited instance's item in the copy", func() bool {
+			entries, _ := s.CollectionEntries(ctx, c.ID, true)
+			return len(entries) == 1 && entries[0].Item.OriginURI == second
+		})
+		if it, err := s.ItemByOriginURI(ctx, second); err != nil || it.ReviewState != store.ReviewPending {
+			t.Fatalf("the auto-collected item of a limited instance = %+v, %v", it, err)
+		}
 	})
 }
