@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -17,7 +18,7 @@ import (
 type feedSettingsForm struct {
 	Channel    *store.Channel
 	Settings   store.ChannelFeedSettings
-	Categories []categoryChoice
+	Categories []string // Apple's categories and subcategories, as the feed writes them
 	FeedURL    string
 	Artwork    string // URL of the channel's picture, "" without one
 	GUID       string // in force: the set one, or the one derived from the feed URL
@@ -25,26 +26,52 @@ type feedSettingsForm struct {
 	Saved      bool
 }
 
-// categoryChoice is one entry of Apple's category list.
-type categoryChoice struct {
-	Value, Label string
+// categoryKey is the catalogue key of one of Apple's category names
+// ("Health & Fitness": category.health_fitness).
+func categoryKey(name string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			under = false
+		} else {
+			under = true
+		}
+	}
+	return "category." + b.String()
+}
+
+// categoryLabel shows a category value ("Name" or "Name > Sub", as the
+// feed carries it, in Apple's English) in the page's language.
+func (c *catalog) categoryLabel(value string) string {
+	parts := strings.Split(value, " > ")
+	for i, p := range parts {
+		if _, ok := c.msgs[categoryKey(p)]; ok {
+			parts[i] = c.T(categoryKey(p))
+		}
+	}
+	return strings.Join(parts, " › ")
 }
 
 // appleCategoryChoices lists Apple's categories and subcategories, as
 // "Name" and "Name > Sub", in order.
-func appleCategoryChoices() []categoryChoice {
+func appleCategoryChoices() []string {
 	names := make([]string, 0, len(feeds.AppleCategories))
 	for n := range feeds.AppleCategories {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var out []categoryChoice
+	var out []string
 	for _, n := range names {
-		out = append(out, categoryChoice{n, n})
+		out = append(out, n)
 		subs := append([]string(nil), feeds.AppleCategories[n]...)
 		sort.Strings(subs)
 		for _, sub := range subs {
-			out = append(out, categoryChoice{n + " > " + sub, n + " › " + sub})
+			out = append(out, n+" > "+sub)
 		}
 	}
 	return out
@@ -102,14 +129,8 @@ func (s *server) handleFeedSettingsSave(w http.ResponseWriter, r *http.Request) 
 	}
 	f.Settings = in
 	tr := s.tr(r)
-	if in.Category != "" {
-		found := false
-		for _, cc := range f.Categories {
-			found = found || cc.Value == in.Category
-		}
-		if !found {
-			f.Errors["category"] = tr.T("feed.category_invalid")
-		}
+	if in.Category != "" && !slices.Contains(f.Categories, in.Category) {
+		f.Errors["category"] = tr.T("feed.category_invalid")
 	}
 	if in.Language != "" && !languageRE.MatchString(in.Language) {
 		f.Errors["language"] = tr.T("feed.language_invalid")

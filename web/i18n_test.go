@@ -243,6 +243,12 @@ func TestCatalogues(t *testing.T) {
 	for k := range required {
 		used[k] = true
 	}
+	// Apple's podcast categories, shown by categoryLabel.
+	for name, subs := range feeds.AppleCategories {
+		for _, n := range append([]string{name}, subs...) {
+			required[categoryKey(n)], used[categoryKey(n)] = true, true
+		}
+	}
 	namespaces := map[string]bool{}
 	for k := range en {
 		namespaces[k[:strings.IndexByte(k, '.')]] = true
@@ -590,5 +596,25 @@ func TestDetailsTranslated(t *testing.T) {
 		if !hit[p.key] {
 			t.Errorf("no sample for %s", p.key)
 		}
+	}
+}
+
+// TestCategoriesInFrench: the feed settings page lists Apple's categories
+// in the page's language, while the values (what the feed carries) stay
+// Apple's English names.
+func TestCategoriesInFrench(t *testing.T) {
+	fr := testCatalog(t, "fr")
+	for value, want := range map[string]string{
+		"Health & Fitness":            "Santé et forme",
+		"Health & Fitness > Medicine": "Santé et forme › Médecine",
+		"TV & Film > Film Reviews":    "Télévision et cinéma › Critiques de films",
+		"Not Apple's":                 "Not Apple's",
+	} {
+		if got := fr.categoryLabel(value); got != want {
+			t.Errorf("categoryLabel(%q) = %q, want %q", value, got, want)
+		}
+	}
+	if got := testCatalog(t, "en").categoryLabel("Sports > Soccer"); got != "Sports › Soccer" {
+		t.Errorf("in English: %q", got)
 	}
 }

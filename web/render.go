@@ -70,6 +70,7 @@ func localeFuncs(c *catalog) template.FuncMap {
 		"stateLabel":  c.stateLabel,
 		"roleLabel":   c.roleLabel,
 		"policyLabel": c.policyLabel,
+		"category":    c.categoryLabel,
 		"heldReason":  c.heldReason,
 		"importState": c.importState,
 		"date":        c.Date,
