@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/archipel/archipel/media/library"
@@ -12,11 +13,16 @@ import (
 type channelItems struct {
 	Channel string              `json:"channel"`
 	Items   []*library.ItemView `json:"items"`
+	Next    string              `json:"next,omitempty"` // the next page, when there is one
 }
+
+// apiItemsPageSize is how many items a page of the API gives.
+const apiItemsPageSize = 100
 
 // handleAPIChannelItems answers GET /api/channels/{handle}/items: the
 // channel's published items, newest first, and all of them (with their
-// sources) for those who manage it.
+// sources) for those who manage it, a hundred a page (?page=N; "next"
+// links the following one).
 func (s *server) handleAPIChannelItems(w http.ResponseWriter, r *http.Request) {
 	user, err := s.currentUser(r)
 	if err != nil {
@@ -34,12 +40,19 @@ func (s *server) handleAPIChannelItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	manage := canManage(user, ch.OwnerID)
-	items, err := s.store.ListItems(r.Context(), store.ItemFilter{ChannelID: ch.ID, PublishedOnly: !manage})
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = min(max(page, 1), 10000)
+	items, err := s.store.ListItems(r.Context(), store.ItemFilter{ChannelID: ch.ID, PublishedOnly: !manage,
+		Limit: apiItemsPageSize + 1, Offset: (page - 1) * apiItemsPageSize})
 	if err != nil {
 		s.apiServerError(w, r, err)
 		return
 	}
 	out := channelItems{Channel: ch.Handle, Items: make([]*library.ItemView, 0, len(items))}
+	if len(items) > apiItemsPageSize {
+		items = items[:apiItemsPageSize]
+		out.Next = s.absURL("/api/channels/" + ch.Handle + "/items?page=" + strconv.Itoa(page+1))
+	}
 	for _, it := range items {
 		v, err := s.library.View(r.Context(), it, manage)
 		if err != nil {

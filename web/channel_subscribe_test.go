@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -80,5 +81,26 @@ func TestChannelItemsPaged(t *testing.T) {
 		}
 		wantContains(t, second.body, `href="/c/radio?page=1#items-heading" rel="prev"`, `href="/i/`+ids[0]+`"`)
 		wantNotContains(t, second.body, `rel="next"`)
+
+		// The JSON API pages by a hundred, linking the next page.
+		for i := len(ids); i < apiItemsPageSize+3; i++ {
+			ids = append(ids, seedItem(t, s, ch, fmt.Sprintf("Episode %d", i), "", true).PublicID)
+		}
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			Next string `json:"next"`
+		}
+		r := h.browser().get("/api/channels/radio/items")
+		if err := json.Unmarshal([]byte(r.body), &page); err != nil || len(page.Items) != apiItemsPageSize ||
+			page.Next != "http://"+h.host+"/api/channels/radio/items?page=2" {
+			t.Fatalf("API first page: %d items, next %q, %v", len(page.Items), page.Next, err)
+		}
+		page.Next = ""
+		r = h.browser().get("/api/channels/radio/items?page=2")
+		if err := json.Unmarshal([]byte(r.body), &page); err != nil || len(page.Items) != 3 || page.Items[2].ID != ids[0] || page.Next != "" {
+			t.Fatalf("API second page: %+v, %v", page, err)
+		}
 	})
 }
