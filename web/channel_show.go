@@ -21,7 +21,7 @@ type channelPage struct {
 	Host      string // the host part of @handle@host
 	Media     bool   // the hub has a media library: list items
 	CanManage bool   // the visitor may upload and see every item's state
-	Items     []channelItem
+	Items     []itemCard
 	// PrevURL and NextURL page through the items, channelPageSize a page.
 	PrevURL, NextURL string
 	Preview          *preview
@@ -109,12 +109,6 @@ type pendingFollow struct {
 	Since  time.Time
 }
 
-// channelItem is one line of a channel's item list.
-type channelItem struct {
-	*store.Item
-	Thumbnail string // URL, "" when there is none yet
-}
-
 // handleChannel shows a local channel and its items: the published ones,
 // or all of them with their state for its owner and admins. With
 // federation it shows the handle to follow it by and its follower count,
@@ -171,14 +165,9 @@ func (s *server) handleChannel(w http.ResponseWriter, r *http.Request) {
 		if n > 1 {
 			page.PrevURL = "/c/" + c.Handle + "?page=" + strconv.Itoa(n-1) + "#items-heading"
 		}
-		for _, it := range items {
-			v, err := s.library.View(ctx, it, false)
-			if err != nil {
-				s.serverError(w, r, err)
-				return
-			}
-			_, thumb, _, _ := v.Playable()
-			page.Items = append(page.Items, channelItem{Item: it, Thumbnail: thumb})
+		if page.Items, err = s.itemCards(ctx, items); err != nil {
+			s.serverError(w, r, err)
+			return
 		}
 	}
 	if s.federation != nil {

@@ -11,7 +11,7 @@ type homePage struct {
 	Channels []*store.Channel
 	// Recent are the latest published items the hub shows: its own and
 	// the remote ones its curators accepted.
-	Recent []searchResult
+	Recent []itemCard
 	// Featured are the collections curators put on the home page.
 	Featured []*store.Collection
 	// Discover are the channels curators invite visitors to discover.

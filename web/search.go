@@ -25,7 +25,7 @@ const maxSearchPage = 500
 type searchPage struct {
 	Query    string // as typed, trimmed
 	Searched bool   // the query has words: the rest is its answer
-	Results  []searchResult
+	Results  []itemCard
 	Total    int
 	Page     int
 	From, To int // 1-based positions of the results shown
@@ -34,8 +34,9 @@ type searchPage struct {
 	FirstURL string
 }
 
-// searchResult is one item found, with what its card shows besides it.
-type searchResult struct {
+// itemCard is an item as lists show it (search results, a channel's items,
+// the home page's latest), with its thumbnail and its origin.
+type itemCard struct {
 	*store.Item
 	Thumbnail string // URL, "" when there is none
 	Origin    string // a remote item's host
@@ -43,7 +44,7 @@ type searchResult struct {
 
 // itemCards are items with their thumbnails and origins, as lists show
 // them (search results, the home page's latest).
-func (s *server) itemCards(ctx context.Context, items []*store.Item) ([]searchResult, error) {
+func (s *server) itemCards(ctx context.Context, items []*store.Item) ([]itemCard, error) {
 	ids := make([]int64, len(items))
 	for i, it := range items {
 		ids[i] = it.ID
@@ -52,9 +53,9 @@ func (s *server) itemCards(ctx context.Context, items []*store.Item) ([]searchRe
 	if err != nil {
 		return nil, err
 	}
-	out := make([]searchResult, 0, len(items))
+	out := make([]itemCard, 0, len(items))
 	for _, it := range items {
-		res := searchResult{Item: it, Origin: hostOfURL(it.OriginURI)}
+		res := itemCard{Item: it, Origin: hostOfURL(it.OriginURI)}
 		if f := thumbs[it.ID]; f != nil {
 			res.Thumbnail = s.fileURL(f)
 		}
