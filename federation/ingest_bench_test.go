@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -77,7 +80,8 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 			}
 		}
 		waitComments(b, h, item.ID, len(actors))
-		var wall, floor, cpu time.Duration
+		var wall, floor, cpu, dbCPU time.Duration
+		db := dbServerCPU(b, s)
 		accepted := 0
 		for n := 0; n < b.N; n++ {
 			posts := make([]signedPost, replies)
@@ -85,7 +89,7 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 				posts[i] = sign(n*replies+i, actors[i%len(actors)])
 			}
 			before := countComments(b, h, item.ID)
-			cpu0 := processCPU()
+			cpu0, db0 := processCPU(), db()
 			start := time.Now()
 			var ok atomic.Int64
 			var next atomic.Int64
@@ -110,6 +114,7 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 			waitComments(b, h, item.ID, before+int(ok.Load()))
 			wall += time.Since(start)
 			cpu += processCPU() - cpu0
+			dbCPU += db() - db0
 			accepted += int(ok.Load())
 			floor += verifyFloor(b, posts, h.addr, rm)
 		}
@@ -123,6 +128,10 @@ func benchReplyIngest(b *testing.B, s *store.Store) {
 		// how many cores it kept busy: near GOMAXPROCS means CPU-bound.
 		b.ReportMetric(float64(cpu.Microseconds())/float64(accepted), "cpu-µs/reply")
 		b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cores")
+		if dbCPU > 0 {
+			// The PostgreSQL server's CPU per reply, when it runs here.
+			b.ReportMetric(float64(dbCPU.Microseconds())/float64(accepted), "pg-cpu-µs/reply")
+		}
 	}
 }
 
@@ -166,6 +175,56 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// dbServerCPU returns a function reading the CPU time used so far by the
+// PostgreSQL server of s (the postmaster, its live backends and those that
+// exited), when that server runs on this machine and /proc shows it; it
+// reads 0 otherwise (SQLite runs inside this process).
+func dbServerCPU(b *testing.B, s *store.Store) func() time.Duration {
+	none := func() time.Duration { return 0 }
+	if s.Engine() != store.Postgres {
+		return none
+	}
+	var backend int
+	if err := s.DB().QueryRow(`SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	stat := func(pid int) []string {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		_, rest, _ := strings.Cut(string(raw), ") ")
+		return strings.Fields(rest) // state is field 0; ppid 1; utime 11 … cstime 14
+	}
+	f := stat(backend)
+	if f == nil {
+		return none // not on this machine
+	}
+	postmaster, _ := strconv.Atoi(f[1])
+	ticks := func(f []string, from, to int) (n int64) {
+		for i := from; i <= to && i < len(f); i++ {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			n += v
+		}
+		return n
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return func() time.Duration {
+		n := ticks(stat(postmaster), 11, 14)
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if f := stat(pid); len(f) > 14 && f[1] == strconv.Itoa(postmaster) {
+				n += ticks(f, 11, 12)
+			}
+		}
+		return time.Duration(n) * tick
+	}
 }
 
 // verifyFloor verifies the posts' signatures on all cores with our

@@ -36,6 +36,9 @@ var macros = map[Engine]map[string]string{
 	},
 }
 
+// postgresOnly marks a migration statement run on PostgreSQL only.
+const postgresOnly = "{{postgres}}"
+
 // Migrations lists the embedded migrations in order.
 func Migrations() ([]Migration, error) {
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
@@ -72,7 +75,16 @@ func (m Migration) statements(e Engine) []string {
 	}
 	var out []string
 	for _, stmt := range strings.Split(stripComments(text), ";") {
-		if stmt = strings.TrimSpace(stmt); stmt != "" {
+		stmt = strings.TrimSpace(stmt)
+		// A statement marked {{postgres}} is a PostgreSQL storage setting
+		// that SQLite has no counterpart for.
+		if rest, ok := strings.CutPrefix(stmt, postgresOnly); ok {
+			if e != Postgres {
+				continue
+			}
+			stmt = strings.TrimSpace(rest)
+		}
+		if stmt != "" {
 			out = append(out, stmt)
 		}
 	}

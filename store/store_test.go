@@ -259,3 +259,29 @@ func TestOpenErrorsNameTheDatabase(t *testing.T) {
 		t.Fatalf("bad sqlite path: %v", err)
 	}
 }
+
+// A migration statement marked {{postgres}} runs on PostgreSQL only: the
+// inbox table gets its fillfactor there, and SQLite, which has no such
+// setting, migrates all the same. The unused actor index is gone on both.
+func TestPostgresOnlyMigrationStatements(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var n int
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'inbox_activities_actor_idx'`
+		if s.Engine() == store.Postgres {
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'inbox_activities_actor_idx'`
+		}
+		if err := s.DB().QueryRowContext(ctx, q).Scan(&n); err != nil || n != 0 {
+			t.Errorf("actor index: %d, %v; want dropped", n, err)
+		}
+		if s.Engine() != store.Postgres {
+			return
+		}
+		var opts string
+		err := s.DB().QueryRowContext(ctx, `SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class
+			WHERE oid = 'inbox_activities'::regclass`).Scan(&opts)
+		if err != nil || opts != "fillfactor=50" {
+			t.Errorf("inbox_activities options %q, %v; want fillfactor=50", opts, err)
+		}
+	})
+}

@@ -171,7 +171,7 @@ func (e *embedded) UnmarshalJSON(data []byte) error {
 	*e = embedded{}
 	if firstByte(data) == '{' {
 		var o Object
-		if err := json.Unmarshal(data, &o); err != nil {
+		if err := o.UnmarshalJSON(data); err != nil {
 			e.err = fmt.Errorf("ap: decoding object: %w", err)
 		} else if e.err = checkIdentity(o.ID, o.Type, "object"); e.err == nil {
 			e.obj = &o

@@ -1,6 +1,7 @@
 package ap
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -55,6 +56,39 @@ func TestDecodeActivityObjectMatchesTwoDecodes(t *testing.T) {
 		}
 		if (objErr == nil) != (wantObjErr == nil) || objErr != nil && objErr.Error() != wantObjErr.Error() {
 			t.Errorf("%s: object error %v, want %v", name, objErr, wantObjErr)
+		}
+	}
+}
+
+// The plain-string shortcut decodes exactly what encoding/json decodes,
+// and leaves everything else to it: escapes, invalid UTF-8 (replaced by
+// U+FFFD), control characters (invalid JSON), non-strings.
+func TestPlainStringMatchesEncodingJSON(t *testing.T) {
+	for _, doc := range []string{
+		`""`, `"https://a.example/users/x"`, `"été"`, `"a\"b"`, `"a\\b"`, `"\u00e9"`, `"a\/b"`,
+		"\"bad \xff utf8\"", "\"tab\there\"", `"unterminated`, `x"`, `"`, `42`, `null`, `["a"]`,
+	} {
+		want := ""
+		wantErr := json.Unmarshal([]byte(doc), &want)
+		s, ok := plainString([]byte(doc))
+		if ok && (wantErr != nil || s != want) {
+			t.Errorf("plainString(%q) = %q; encoding/json: %q, %v", doc, s, want, wantErr)
+		}
+		if !ok && wantErr == nil && doc[0] == '"' && !strings.ContainsAny(doc, "\\\xff") {
+			t.Errorf("plainString(%q) refused a plain string", doc)
+		}
+		if wantErr != nil {
+			continue
+		}
+		got, err := stringOf([]byte(doc))
+		if err != nil || got != want {
+			t.Errorf("stringOf(%q) = %q, %v; want %q", doc, got, err, want)
+		}
+		var iris IRIs
+		if err := json.Unmarshal([]byte(`{"to":`+doc+`}`), &struct {
+			To *IRIs `json:"to"`
+		}{&iris}); err != nil || (want != "" && (len(iris) != 1 || iris[0] != want)) {
+			t.Errorf("IRIs from %q: %q, %v", doc, iris, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ap
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // idKeys are the keys that name an object standing for an id.
@@ -15,6 +16,9 @@ func hrefKeys() []string { return []string{"href", "id"} }
 // among keys), or an array (its first non-empty element, decoded the same way). null, an empty
 // array and an object without any of keys give "".
 func stringOf(data []byte, keys ...string) (string, error) {
+	if s, ok := plainString(data); ok {
+		return s, nil
+	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
 		return "", err
@@ -24,6 +28,27 @@ func stringOf(data []byte, keys ...string) (string, error) {
 		return "", fmt.Errorf("ap: want a string, an object or an array, got %.40s", data)
 	}
 	return s, nil
+}
+
+// plainString decodes data when it is a JSON string that needs no
+// unescaping (no backslash, no control character, valid UTF-8), the usual
+// shape of ids, types and URLs, without going through encoding/json:
+// decoding them into interface values was most of the inbox's decoding
+// time. ok is false for anything else, which the caller decodes in full.
+func plainString(data []byte) (string, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return "", false
+	}
+	inner := data[1 : len(data)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // pickString is stringOf on a decoded value; ok is false for numbers and booleans.
@@ -103,12 +128,23 @@ func (m *many[T]) UnmarshalJSON(data []byte) error {
 			continue
 		}
 		var v T
-		if err := json.Unmarshal(e, &v); err != nil {
+		if err := decodeValid(e, &v); err != nil {
 			return err
 		}
 		*m = append(*m, v)
 	}
 	return nil
+}
+
+// decodeValid decodes data, which encoding/json has already validated
+// (it is what an UnmarshalJSON method or a json.RawMessage received), into
+// v: by v's own UnmarshalJSON when it has one, without json.Unmarshal's
+// second validation pass over the same bytes.
+func decodeValid(data []byte, v any) error {
+	if u, ok := v.(json.Unmarshaler); ok {
+		return u.UnmarshalJSON(data)
+	}
+	return json.Unmarshal(data, v)
 }
 
 // first returns the first element of m, or nil when m is empty.
@@ -137,6 +173,26 @@ type IRIs []string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (l *IRIs) UnmarshalJSON(data []byte) error {
+	if s, ok := plainString(data); ok {
+		*l = nil
+		if s != "" {
+			*l = IRIs{s}
+		}
+		return nil
+	}
+	if firstByte(data) == '[' {
+		// An array of plain strings, the usual to and cc, in one pass.
+		var ss []string
+		if json.Unmarshal(data, &ss) == nil {
+			*l = nil
+			for _, s := range ss {
+				if s != "" {
+					*l = append(*l, s)
+				}
+			}
+			return nil
+		}
+	}
 	var all many[idString]
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
@@ -193,6 +249,10 @@ func (r *Ref) UnmarshalJSON(data []byte) error {
 	case 'n':
 		return nil
 	case '"':
+		if s, ok := plainString(data); ok {
+			r.ID = s
+			return nil
+		}
 		return json.Unmarshal(data, &r.ID)
 	case '[':
 		var all []Ref

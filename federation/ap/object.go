@@ -323,6 +323,10 @@ type Tag struct {
 func (t *Tag) UnmarshalJSON(data []byte) error {
 	if firstByte(data) == '"' {
 		*t = Tag{}
+		if s, ok := plainString(data); ok {
+			t.Href = s
+			return nil
+		}
 		return json.Unmarshal(data, &t.Href)
 	}
 	type plain Tag
