@@ -2,12 +2,17 @@ package federation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
+	"github.com/archipel/archipel/jobs"
 	"github.com/archipel/archipel/markup/markuptest"
 	"github.com/archipel/archipel/store"
 	"github.com/archipel/archipel/store/storetest"
@@ -578,5 +583,41 @@ func TestReplyRetriedWhenParentServerIsDown(t *testing.T) {
 		if n := h.countRows("comments", ""); n != 0 {
 			t.Errorf("%d comments stored", n)
 		}
+	})
+}
+
+// wakeDown is a job queue whose drain wake-ups fail, as when the database
+// refuses the job insert after the rows committed.
+type wakeDown struct {
+	jobs.Queue
+	failed atomic.Int64
+}
+
+func (q *wakeDown) Wake(context.Context, river.JobArgs) error {
+	q.failed.Add(1)
+	return errors.New("queue down")
+}
+
+// A reply whose drain wake-up fails still gets its 202 (it was stored
+// before), and the periodic drain processes it: nothing is lost.
+func TestReplyDrainedWhenWakeUpFails(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		q := &wakeDown{}
+		h := newHub(t, s, hubOptions{sweep: 300 * time.Millisecond, queue: func(r jobs.Queue) jobs.Queue { q.Queue = r; return q }})
+		item := h.publishItem("Episode one")
+		rm := newRemote(t)
+		n := rm.note("ada", "1", h.url+"/i/"+item.PublicID, "<p>still here</p>")
+		if st, msg := rm.post(h.url+"/inbox", create(n)); st != http.StatusAccepted {
+			t.Fatalf("status %d %s", st, msg)
+		}
+		if state, note := h.processed(t, create(n)["id"].(string)); state != store.InboxDone {
+			t.Fatalf("state %s (%s), want done", state, note)
+		}
+		if c := h.comment(t, n["id"].(string)); c.ItemID != item.ID || !strings.Contains(c.ContentHTML, "still here") {
+			t.Errorf("comment %+v", c)
+		}
+		eventually(t, "the failed wake-up logged", func() bool {
+			return q.failed.Load() > 0 && strings.Contains(h.logText(), "cannot queue a drain")
+		})
 	})
 }

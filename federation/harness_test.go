@@ -58,8 +58,13 @@ type hubOptions struct {
 	hostMap      map[string]string
 	allowPrivate *bool // nil: true
 	noRunner     bool
-	maxBody      int64
-	timeout      time.Duration // per delivery attempt; 0: 3s
+	// sweep, when set, runs the periodic inbox drain at that interval
+	// (production: federation.InboxSweepEvery).
+	sweep time.Duration
+	// queue, when set, wraps the job queue the federation service uses.
+	queue   func(jobs.Queue) jobs.Queue
+	maxBody int64
+	timeout time.Duration // per delivery attempt; 0: 3s
 }
 
 func newHub(t *testing.T, s *store.Store, o hubOptions) *hub { return newHubTB(t, s, o) }
@@ -108,16 +113,25 @@ func newHubTB(t testing.TB, s *store.Store, o hubOptions) *hub {
 	river.AddWorker(workers, &federation.DeliverWorker{Service: h.fed})
 	river.AddWorker(workers, &federation.BackfillWorker{Service: h.fed})
 	river.AddWorker(workers, &federation.MirrorWorker{Service: h.fed})
+	var periodic []*river.PeriodicJob
+	if o.sweep > 0 {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.sweep),
+			func() (river.JobArgs, *river.InsertOpts) { return federation.InboxArgs{}, nil }, nil))
+	}
 	runner, err := jobs.New(s, workers, jobs.Config{
 		NodeName: fmt.Sprintf("fedtest-%d", time.Now().UnixNano()), Workers: 1,
 		Queues: map[string]int{federation.QueueFederation: 4}, RescueAfter: time.Hour,
-		ShutdownTimeout: 5 * time.Second, Logger: logger, Work: !o.noRunner,
+		ShutdownTimeout: 5 * time.Second, Logger: logger, Work: !o.noRunner, Periodic: periodic,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.lib.Queue = runner
-	h.fed.SetQueue(runner)
+	if o.queue != nil {
+		h.fed.SetQueue(o.queue(runner))
+	} else {
+		h.fed.SetQueue(runner)
+	}
 	if !o.noRunner {
 		if err := runner.Start(ctx); err != nil {
 			t.Fatal(err)

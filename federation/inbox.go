@@ -19,8 +19,11 @@ import (
 )
 
 // InboxArgs is the job that drains the stored inbox: it claims pending
-// activities in batches, oldest first, and processes them. Each committed
-// batch of POSTs queues one; a drain that finds nothing left ends at once.
+// activities in batches, oldest first, and processes them. Commits of
+// POSTs queue one when none is waiting to start, and one runs every
+// InboxSweepEvery whatever happens (activities whose wake-up was lost, or
+// whose drain died with its node, once their claim lapses); a drain that
+// finds nothing left ends at once.
 // RetryAt, when set, is a drain scheduled for activities waiting to be
 // retried; it is unique, so waiting retries queue one job, not one each.
 type InboxArgs struct {
@@ -39,6 +42,9 @@ func (a InboxArgs) InsertOpts() river.InsertOpts {
 	}
 	return o
 }
+
+// InboxSweepEvery is how often a drain runs without being woken.
+const InboxSweepEvery = time.Minute
 
 // QueueFederation is the River queue of inbox processing and deliveries.
 const QueueFederation = "federation"
@@ -62,7 +68,8 @@ func refuse(status int, reason, format string, args ...any) *refusal {
 // that neither the actor's nor the key's host is blocked (before fetching
 // anything); that the key, the actor and the activity id share one host;
 // the signature itself with the (cached) key. Then it stores the activity
-// and queues its processing in one transaction, and answers 202.
+// (committed with others arriving at the same time) and answers 202; a
+// drain job processes it.
 func (s *Service) HandleInbox(w http.ResponseWriter, r *http.Request) {
 	err := s.receive(r)
 	var rf *refusal
@@ -143,26 +150,21 @@ func (s *Service) receive(r *http.Request) error {
 }
 
 // inboxBatcher stores received activities with group commit: the first
-// request to arrive commits the rows queued so far in one transaction,
-// with one drain job, while the others wait for their row's outcome; rows
-// that arrive meanwhile go into the next transaction. Every 202 still
-// follows the commit of its row.
+// request to arrive commits the rows queued so far in one statement, while
+// the others wait for their row's outcome; rows that arrive meanwhile go
+// into the next commit. Every 202 follows the commit of its row. After
+// each commit a drain is woken (drainWaker), off the requests' path.
 type inboxBatcher struct {
 	s       *Service
 	mu      sync.Mutex
 	queued  []*queuedActivity
 	leading bool
+	wake    drainWaker
 }
 
 type queuedActivity struct {
 	row  store.InboxActivity
 	done chan error
-}
-
-// waker is a queue that can queue a drain only when none is waiting
-// (jobs.Runner).
-type waker interface {
-	WakeTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 }
 
 // maxInboxBatch bounds the rows of one commit.
@@ -190,47 +192,85 @@ func (b *inboxBatcher) store(ctx context.Context, row store.InboxActivity) error
 	return <-q.done
 }
 
-// commit stores a batch in one transaction and queues one drain for it.
+// commit stores a batch and wakes a drain for it.
 func (b *inboxBatcher) commit(ctx context.Context, batch []*queuedActivity) {
-	results := make([]error, len(batch))
-	err := b.s.store.InTx(ctx, func(tx *store.Tx) error {
-		rows := make([]store.InboxActivity, len(batch))
-		for i, q := range batch {
-			rows[i] = q.row
-		}
-		inserted, err := tx.InsertInboxActivities(ctx, rows)
-		if err != nil {
-			return err
-		}
-		fresh := 0
-		for i, q := range batch {
-			if inserted[q.row.ActivityURI] {
-				delete(inserted, q.row.ActivityURI) // a second copy in the batch is a replay
-				fresh++
-			} else {
-				results[i] = store.ErrConflict
-			}
-		}
-		if fresh == 0 {
-			return nil
-		}
-		jq, err := b.s.jobs()
-		if err != nil {
-			return err
-		}
-		if w, ok := jq.(waker); ok {
-			return w.WakeTx(ctx, tx, InboxArgs{})
-		}
-		_, err = jq.InsertTx(ctx, tx, InboxArgs{}, nil)
-		return err
-	})
+	rows := make([]store.InboxActivity, len(batch))
 	for i, q := range batch {
-		if err != nil {
+		rows[i] = q.row
+	}
+	inserted, err := b.s.store.StoreInboxActivities(ctx, rows)
+	fresh := 0
+	for _, q := range batch {
+		switch {
+		case err != nil:
 			q.done <- err
-		} else {
-			q.done <- results[i]
+		case inserted[q.row.ActivityURI]:
+			delete(inserted, q.row.ActivityURI) // a second copy in the batch is a replay
+			fresh++
+			q.done <- nil
+		default:
+			q.done <- store.ErrConflict
 		}
 	}
+	if fresh > 0 {
+		b.wake.wake(b.s)
+	}
+}
+
+// drainWaker makes sure a drain starts after each commit of inbox rows,
+// with one wake-up in flight at a time: commits that land while one runs
+// get one more after it, which covers them all. The rows are durable
+// before their 202 whether or not a wake-up succeeds; should one fail, or
+// the process stop before it, the periodic drain (InboxSweepEvery) takes them.
+type drainWaker struct {
+	mu      sync.Mutex
+	running bool
+	again   bool
+}
+
+func (w *drainWaker) wake(s *Service) {
+	w.mu.Lock()
+	if w.running {
+		w.again = true
+		w.mu.Unlock()
+		return
+	}
+	w.running = true
+	w.mu.Unlock()
+	go func() {
+		for {
+			if err := s.wakeDrain(context.Background()); err != nil {
+				s.log.Warn("inbox: cannot queue a drain; the periodic one will take the activities", "error", err)
+			}
+			w.mu.Lock()
+			if !w.again {
+				w.running = false
+				w.mu.Unlock()
+				return
+			}
+			w.again = false
+			w.mu.Unlock()
+		}
+	}()
+}
+
+// waker is a queue that queues a job only when none of its kind is
+// waiting (jobs.Runner).
+type waker interface {
+	Wake(ctx context.Context, args river.JobArgs) error
+}
+
+// wakeDrain queues a drain unless one is waiting to start.
+func (s *Service) wakeDrain(ctx context.Context) error {
+	jq, err := s.jobs()
+	if err != nil {
+		return err
+	}
+	if w, ok := jq.(waker); ok {
+		return w.Wake(ctx, InboxArgs{})
+	}
+	_, err = jq.Insert(ctx, InboxArgs{}, nil)
+	return err
 }
 
 // checkSignature verifies sig with the key of its keyId: cached, fetched

@@ -184,9 +184,9 @@ func TestStopWaitsForRunningJobs(t *testing.T) {
 	})
 }
 
-// WakeTx queues a job only when none of its kind waits: three wakes before
+// Wake queues a job only when none of its kind waits: three wakes before
 // any job starts leave one job; once it is done, a wake queues another.
-func TestWakeTxQueuesOneWaitingJob(t *testing.T) {
+func TestWakeQueuesOneWaitingJob(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		r := newRunner(t, s, "node-w", true)
@@ -198,7 +198,7 @@ func TestWakeTxQueuesOneWaitingJob(t *testing.T) {
 			return n
 		}
 		for _, token := range []string{"w1", "w2", "w3"} {
-			if err := s.InTx(ctx, func(tx *store.Tx) error { return r.WakeTx(ctx, tx, jobs.ProbeArgs{Token: token}) }); err != nil {
+			if err := r.Wake(ctx, jobs.ProbeArgs{Token: token}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -210,7 +210,7 @@ func TestWakeTxQueuesOneWaitingJob(t *testing.T) {
 		}
 		defer r.Stop()
 		waitProbe(t, s, "w1", 20*time.Second)
-		if err := s.InTx(ctx, func(tx *store.Tx) error { return r.WakeTx(ctx, tx, jobs.ProbeArgs{Token: "w4"}) }); err != nil {
+		if err := r.Wake(ctx, jobs.ProbeArgs{Token: "w4"}); err != nil {
 			t.Fatal(err)
 		}
 		waitProbe(t, s, "w4", 20*time.Second)

@@ -5,38 +5,29 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-
-	"github.com/archipel/archipel/store"
 )
 
-// WakeTx makes sure a job of args' kind will run after tx commits: it
-// inserts args unless a job of that kind is already queued and not yet
-// started, which will then see what tx wrote. A drain that takes whatever
-// is waiting needs one queued job, not one per write: under a burst of
-// inbox traffic one job per commit meant 750 jobs for 3,000 replies, each
-// a few River writes. On PostgreSQL the queued job is locked until tx
-// commits (River's fetch skips locked rows), so it cannot start too early;
-// SQLite has one writer, so it cannot either.
-func (r *Runner) WakeTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
-	const q = `SELECT id FROM river_job WHERE kind = $1 AND state = 'available' LIMIT 1`
+// Wake makes sure a job of args' kind will start from now on: it inserts
+// args unless a job of that kind is already queued and not yet started,
+// which will then see whatever was committed before the call. A drain
+// that takes whatever is waiting needs one queued job, not one per write:
+// under a burst of inbox traffic one job per commit meant 750 jobs for
+// 3,000 replies, each a few River writes.
+//
+// Call it after the writes it is for have committed: a job that is
+// waiting now can only start after them. (Checking inside the writes'
+// transaction cost a round trip in every commit and, on PostgreSQL, a
+// row lock on the waiting job until the commit.)
+func (r *Runner) Wake(ctx context.Context, args river.JobArgs) error {
 	var id int64
-	var err error
-	switch r.store.Engine() {
-	case store.SQLite:
-		err = tx.SQLTx().QueryRowContext(ctx, q, args.Kind()).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = pgx.ErrNoRows
-		}
-	default:
-		err = tx.PgxTx().QueryRow(ctx, q+` FOR UPDATE SKIP LOCKED`, args.Kind()).Scan(&id)
-	}
+	err := r.store.DB().QueryRowContext(ctx, `SELECT id FROM river_job WHERE kind = $1 AND state = 'available' LIMIT 1`,
+		args.Kind()).Scan(&id)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, pgx.ErrNoRows):
-		_, err = r.InsertTx(ctx, tx, args, nil)
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = r.Insert(ctx, args, nil)
 	}
 	return err
 }

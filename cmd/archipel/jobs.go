@@ -143,6 +143,10 @@ func registerWorkers(h *services) (*river.Workers, []*river.PeriodicJob) {
 			&river.PeriodicJobOpts{RunOnStart: true})
 	}
 	return w, []*river.PeriodicJob{
+		// Drains the inbox when no commit woke a drain (see InboxArgs).
+		river.NewPeriodicJob(river.PeriodicInterval(federation.InboxSweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return federation.InboxArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
 		hourly(accounts.SessionCleanupArgs{}),
 		hourly(library.SweepUploadsArgs{}),
 		hourly(library.TorrentSweepArgs{}),
