@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -46,28 +45,16 @@ func scanInboxActivity(row rowScanner) (*InboxActivity, error) {
 // statement, which commits by itself: one round trip, where BEGIN,
 // INSERT and COMMIT took three, each waiting its turn for a core.
 func (s *Store) StoreInboxActivities(ctx context.Context, acts []InboxActivity) (map[string]bool, error) {
-	var b strings.Builder
-	args := make([]any, 0, len(acts)*5+1)
-	args = append(args, s.utcNow())
-	b.WriteString(`INSERT INTO inbox_activities (activity_uri, type, actor_uri, key_id, body, received_at) VALUES `)
-	for i, a := range acts {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $1)", n+1, n+2, n+3, n+4, n+5)
-		args = append(args, a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body)
-	}
-	b.WriteString(` ON CONFLICT (activity_uri) DO NOTHING RETURNING activity_uri`)
+	query, args := insertInboxActivities(s.engine, s.utcNow(), acts)
 	var uris []string
 	var err error
 	if s.engine == Postgres {
-		uris, err = queryAll(ctx, s.q, scanString, b.String(), args...)
+		uris, err = queryAll(ctx, s.q, scanString, query, args...)
 	} else {
 		// SQLite: a write that returns rows passes the write gate in a
 		// transaction.
 		err = s.InTx(ctx, func(tx *Tx) error {
-			uris, err = queryAll(ctx, tx.q, scanString, b.String(), args...)
+			uris, err = queryAll(ctx, tx.q, scanString, query, args...)
 			return err
 		})
 	}
@@ -79,6 +66,41 @@ func (s *Store) StoreInboxActivities(ctx context.Context, acts []InboxActivity) 
 		inserted[u] = true
 	}
 	return inserted, nil
+}
+
+// insertInboxActivities is the statement storing acts received at now,
+// skipping replays: on PostgreSQL one array per column (one statement text
+// for any batch), on SQLite multi-row VALUES padded by repeating the last
+// row, which ON CONFLICT then skips.
+func insertInboxActivities(e Engine, now time.Time, acts []InboxActivity) (string, []any) {
+	const head = `INSERT INTO inbox_activities (activity_uri, type, actor_uri, key_id, body, received_at) `
+	const tail = ` ON CONFLICT (activity_uri) DO NOTHING RETURNING activity_uri`
+	if e == Postgres {
+		n := len(acts)
+		uris, types, actors, keys, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, a := range acts {
+			uris[i], types[i], actors[i], keys[i], bodies[i] = a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body
+		}
+		return head + `SELECT t.*, $1 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t` + tail,
+			[]any{now, uris, types, actors, keys, bodies}
+	}
+	n := paddedLen(len(acts))
+	var b strings.Builder
+	args := make([]any, 0, n*5+1)
+	args = append(args, now)
+	b.WriteString(head + `VALUES `)
+	for i := range n {
+		a := acts[min(i, len(acts)-1)]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		placeholders(&b, len(args)+1, 5)
+		b.WriteString(", $1)")
+		args = append(args, a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body)
+	}
+	b.WriteString(tail)
+	return b.String(), args
 }
 
 // InboxActivityByID finds a received activity.
@@ -167,9 +189,9 @@ func (tx *Tx) FinishInboxActivities(ctx context.Context, outcomes []InboxOutcome
 		}
 	}
 	return chunks(done, func(ids []int64) error {
-		in, args := inList([]any{now}, ids)
+		cond, args := oneOf(tx.s.engine, "id", []any{now}, ids)
 		_, err := tx.q.ExecContext(ctx, `UPDATE inbox_activities SET state = 'done', note = '', processed_at = $1, claimed_until = NULL
-			WHERE id IN `+in, args...)
+			WHERE `+cond, args...)
 		return err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // errNoURI refuses a batch of comments one of which has no URI (local
@@ -51,6 +52,77 @@ func inList[T any](args []any, vals []T) (string, []any) {
 	return b.String(), args
 }
 
+// oneOf returns the condition that col is one of vals, with vals appended
+// to args. On PostgreSQL it is one array parameter, col = ANY($n): one
+// statement text whatever the list's length, planned once per connection,
+// and nothing padded. SQLite has no arrays: an IN list, padded.
+func oneOf[T any](e Engine, col string, args []any, vals []T) (string, []any) {
+	if e == Postgres {
+		args = append(args, vals)
+		return col + " = ANY($" + strconv.Itoa(len(args)) + ")", args
+	}
+	in, args := inList(args, vals)
+	return col + " IN " + in, args
+}
+
+// batchCommentColumns are the columns AddComments writes, created_at and
+// updated_at last.
+const batchCommentColumns = `item_id, parent_id, root_id, depth, author_actor_id, uri, url, in_reply_to,
+	content_html, summary, sensitive, state, held_reason, published_at, created_at, updated_at`
+
+// insertComments is the statement storing rows, skipping those whose URI
+// is known. On PostgreSQL the rows travel as one array per column
+// (unnest): one statement text for any number of rows, nothing padded. On
+// SQLite, multi-row VALUES padded by repeating the last row, which ON
+// CONFLICT then skips.
+func insertComments(e Engine, now time.Time, rows []Comment) (string, []any) {
+	const tail = ` ON CONFLICT (uri) DO NOTHING RETURNING id`
+	if e == Postgres {
+		n := len(rows)
+		var (
+			items, authors          = make([]int64, n), make([]int64, n)
+			parents, roots          = make([]*int64, n), make([]*int64, n)
+			depths                  = make([]int32, n)
+			uris, urls, replyTo     = make([]string, n), make([]string, n), make([]string, n)
+			html, summaries, states = make([]string, n), make([]string, n), make([]string, n)
+			held                    = make([]string, n)
+			sensitive               = make([]bool, n)
+			published               = make([]time.Time, n)
+		)
+		for i, c := range rows {
+			items[i], authors[i], depths[i] = c.ItemID, c.AuthorID, int32(c.Depth)
+			if c.ParentID != 0 {
+				parents[i], roots[i] = &c.ParentID, &c.RootID
+			}
+			uris[i], urls[i], replyTo[i] = c.URI, c.URL, c.InReplyTo
+			html[i], summaries[i], states[i], held[i] = c.ContentHTML, c.Summary, c.State, c.HeldReason
+			sensitive[i], published[i] = c.Sensitive, c.PublishedAt.UTC()
+		}
+		return `INSERT INTO comments (` + batchCommentColumns + `)
+			SELECT t.*, $1, $1 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[], $7::text[],
+				$8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::timestamptz[]) AS t` + tail,
+			[]any{now, items, parents, roots, depths, authors, uris, urls, replyTo, html, summaries, sensitive, states, held, published}
+	}
+	n := paddedLen(len(rows))
+	var b strings.Builder
+	b.WriteString(`INSERT INTO comments (` + batchCommentColumns + `) VALUES `)
+	args := make([]any, 0, 1+n*14)
+	args = append(args, now)
+	for i := range n {
+		c := rows[min(i, len(rows)-1)]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		placeholders(&b, len(args)+1, 14)
+		b.WriteString(", $1, $1)")
+		args = append(args, c.ItemID, nullID(c.ParentID), nullID(c.RootID), c.Depth, c.AuthorID, c.URI, c.URL, c.InReplyTo,
+			c.ContentHTML, c.Summary, c.Sensitive, c.State, c.HeldReason, c.PublishedAt.UTC())
+	}
+	b.WriteString(tail)
+	return b.String(), args
+}
+
 // maxListLen bounds one statement's list: 15 columns × 512 rows stay far
 // below SQLite's and PostgreSQL's limits on placeholders.
 const maxListLen = 512
@@ -71,8 +143,8 @@ func chunks[T any](vals []T, fn func([]T) error) error {
 func (s *Store) KnownCommentURIs(ctx context.Context, uris []string) (map[string]bool, error) {
 	known := map[string]bool{}
 	err := chunks(uris, func(part []string) error {
-		in, args := inList(nil, part)
-		got, err := queryAll(ctx, s.q, scanString, `SELECT uri FROM comments WHERE uri IN `+in, args...)
+		cond, args := oneOf(s.engine, "uri", nil, part)
+		got, err := queryAll(ctx, s.q, scanString, `SELECT uri FROM comments WHERE `+cond, args...)
 		for _, u := range got {
 			known[u] = true
 		}
@@ -85,8 +157,8 @@ func (s *Store) KnownCommentURIs(ctx context.Context, uris []string) (map[string
 func (s *Store) RemoteActorsByURI(ctx context.Context, uris []string) (map[string]*Actor, error) {
 	found := map[string]*Actor{}
 	err := chunks(uris, func(part []string) error {
-		in, args := inList(nil, part)
-		got, err := queryAll(ctx, s.q, scanActor, `SELECT `+actorColumns+` FROM actors a WHERE a.uri IN `+in, args...)
+		cond, args := oneOf(s.engine, "a.uri", nil, part)
+		got, err := queryAll(ctx, s.q, scanActor, `SELECT `+actorColumns+` FROM actors a WHERE `+cond, args...)
 		for _, a := range got {
 			found[a.URI] = a
 		}
@@ -115,8 +187,8 @@ func (tx *Tx) AddComments(ctx context.Context, cs []Comment) (int, error) {
 	}
 	threads := map[int64]thread{}
 	err := chunks(parents, func(part []int64) error {
-		in, args := inList(nil, part)
-		rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(root_id, id), depth FROM comments WHERE id IN `+in, args...)
+		cond, args := oneOf(tx.s.engine, "id", nil, part)
+		rows, err := tx.q.QueryContext(ctx, `SELECT id, COALESCE(root_id, id), depth FROM comments WHERE `+cond, args...)
 		if err != nil {
 			return err
 		}
@@ -137,14 +209,8 @@ func (tx *Tx) AddComments(ctx context.Context, cs []Comment) (int, error) {
 	now := tx.s.utcNow()
 	added := 0
 	err = chunks(cs, func(part []Comment) error {
-		n := paddedLen(len(part))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO comments (item_id, parent_id, root_id, depth, author_actor_id, uri, url, in_reply_to,
-			content_html, summary, sensitive, state, held_reason, published_at, created_at, updated_at) VALUES `)
-		args := make([]any, 0, 1+n*14)
-		args = append(args, now)
-		for i := range n {
-			c := part[min(i, len(part)-1)] // padding repeats the last row, which ON CONFLICT skips
+		rows := make([]Comment, len(part))
+		for i, c := range part {
 			if c.URI == "" {
 				return errNoURI
 			}
@@ -158,17 +224,10 @@ func (tx *Tx) AddComments(ctx context.Context, cs []Comment) (int, error) {
 				}
 				c.RootID, c.Depth = t.root, t.depth+1
 			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			placeholders(&b, len(args)+1, 14)
-			b.WriteString(", $1, $1)")
-			args = append(args, c.ItemID, nullID(c.ParentID), nullID(c.RootID), c.Depth, c.AuthorID, c.URI, c.URL, c.InReplyTo,
-				c.ContentHTML, c.Summary, c.Sensitive, c.State, c.HeldReason, c.PublishedAt.UTC())
+			rows[i] = c
 		}
-		b.WriteString(` ON CONFLICT (uri) DO NOTHING RETURNING id`)
-		ids, err := queryAll(ctx, tx.q, scanInt64, b.String(), args...)
+		query, args := insertComments(tx.s.engine, now, rows)
+		ids, err := queryAll(ctx, tx.q, scanInt64, query, args...)
 		added += len(ids)
 		return err
 	})
