@@ -53,7 +53,7 @@ bench:
 	$(GO) test -run '^$$' -bench LadderRatio -benchtime 1x -timeout 60m ./transcode/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench RangeRatio -benchtime 200x ./media/ | tee -a bench.out | grep -E '^Benchmark|nginx'; \
 	$(GO) test -run '^$$' -bench FanoutJob -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
-	$(GO) test -run '^$$' -bench ReplyIngest -benchtime 1x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
+	$(GO) test -run '^$$' -bench ReplyIngest -benchtime 3x -timeout 30m ./federation/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench Feed1000 -benchtime 5x ./web/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench P2POffload -benchtime 1x -timeout 10m ./web/ | tee -a bench.out | grep '^Benchmark'; \
 	$(GO) test -run '^$$' -bench SeedCost -benchtime 1x -timeout 10m ./media/seed/ | tee -a bench.out | grep '^Benchmark'; \
@@ -69,7 +69,8 @@ bench:
 	     /^BenchmarkFanoutJobDeadHosts/ { printf "%-34s %7.2f s  %7.2f s  %8.2f\n", "healthy deliveries, 20% dead hosts", val("healthy-s"), val("baseline-s"), val("healthy-ratio") } \
 	     /^BenchmarkReplyIngest\/(sqlite|postgres)/ { split($$1, e, /[\/-]/); goal = (e[2] == "sqlite") ? 1500 : 3000; \
 	                               printf "%-34s %7.0f /s %7d /s %8.2f\n", "reply ingest, " e[2], val("replies/s"), goal, val("replies/s")/goal; \
-	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") } \
+	                               printf "%-34s %7.0f /s %10s %8.1f\n", "  RSA-verify floor, same run", val("verify-floor/s"), "", val("ratio") ; \
+	                               if (val("pg-cpu-µs/reply") != "") printf "%-34s %7.0f µs %10s %8s\n", "  PostgreSQL server CPU per reply", val("pg-cpu-µs/reply"), "", "" } \
 	     /^BenchmarkFeed1000/ { printf "%-34s %7.0f ms %10s %8s\n", "feed of 1,000 items, cold", val("cold-ms"), "", ""; \
 	                            if (val("ratio") != "") printf "%-34s %7.0f /s %7.0f /s %8.2f  (goal >= 0.5)\n", "  warm, ours / nginx", val("warm-req/s"), val("nginx-req/s"), val("ratio"); \
 	                            else printf "%-34s %7.0f /s %10s %8s\n", "  warm (nginx not installed)", val("warm-req/s"), "", "" } \
