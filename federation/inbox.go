@@ -239,7 +239,10 @@ func (w *drainWaker) wake(s *Service) {
 	w.mu.Unlock()
 	go func() {
 		for {
-			if err := s.wakeDrain(context.Background()); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), wakeTimeout)
+			err := s.wakeDrain(ctx)
+			cancel()
+			if err != nil {
 				s.log.Warn("inbox: cannot queue a drain; the periodic one will take the activities", "error", err)
 			}
 			w.mu.Lock()
@@ -253,6 +256,10 @@ func (w *drainWaker) wake(s *Service) {
 		}
 	}()
 }
+
+// wakeTimeout bounds one wake-up: a database that hangs must not hold the
+// waker, and with it every later wake-up, for longer.
+const wakeTimeout = 30 * time.Second
 
 // waker is a queue that queues a job only when none of its kind is
 // waiting (jobs.Runner).
