@@ -84,21 +84,11 @@ func insertInboxActivities(e Engine, now time.Time, acts []InboxActivity) (strin
 		return head + `SELECT t.*, $1 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t` + tail,
 			[]any{now, uris, types, actors, keys, bodies}
 	}
-	n := paddedLen(len(acts))
 	var b strings.Builder
-	args := make([]any, 0, n*5+1)
-	args = append(args, now)
 	b.WriteString(head + `VALUES `)
-	for i := range n {
-		a := acts[min(i, len(acts)-1)]
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		placeholders(&b, len(args)+1, 5)
-		b.WriteString(", $1)")
-		args = append(args, a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body)
-	}
+	args := paddedValues(&b, []any{now}, acts, ", $1)", func(a InboxActivity) []any {
+		return []any{a.ActivityURI, a.Type, a.ActorURI, a.KeyID, a.Body}
+	})
 	b.WriteString(tail)
 	return b.String(), args
 }

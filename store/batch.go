@@ -103,24 +103,32 @@ func insertComments(e Engine, now time.Time, rows []Comment) (string, []any) {
 				$8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::timestamptz[]) AS t` + tail,
 			[]any{now, items, parents, roots, depths, authors, uris, urls, replyTo, html, summaries, sensitive, states, held, published}
 	}
-	n := paddedLen(len(rows))
 	var b strings.Builder
 	b.WriteString(`INSERT INTO comments (` + batchCommentColumns + `) VALUES `)
-	args := make([]any, 0, 1+n*14)
-	args = append(args, now)
-	for i := range n {
-		c := rows[min(i, len(rows)-1)]
+	args := paddedValues(&b, []any{now}, rows, ", $1, $1)", func(c Comment) []any {
+		return []any{c.ItemID, nullID(c.ParentID), nullID(c.RootID), c.Depth, c.AuthorID, c.URI, c.URL, c.InReplyTo,
+			c.ContentHTML, c.Summary, c.Sensitive, c.State, c.HeldReason, c.PublishedAt.UTC()}
+	})
+	b.WriteString(tail)
+	return b.String(), args
+}
+
+// paddedValues writes the rows of a multi-row VALUES to b, padded by
+// repeating the last row (paddedLen), and returns args with their values
+// appended: each row is its values' placeholders, then end (which may
+// name parameters already in args, as ", $1)").
+func paddedValues[T any](b *strings.Builder, args []any, rows []T, end string, values func(T) []any) []any {
+	for i := range paddedLen(len(rows)) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
+		v := values(rows[min(i, len(rows)-1)])
 		b.WriteByte('(')
-		placeholders(&b, len(args)+1, 14)
-		b.WriteString(", $1, $1)")
-		args = append(args, c.ItemID, nullID(c.ParentID), nullID(c.RootID), c.Depth, c.AuthorID, c.URI, c.URL, c.InReplyTo,
-			c.ContentHTML, c.Summary, c.Sensitive, c.State, c.HeldReason, c.PublishedAt.UTC())
+		placeholders(b, len(args)+1, len(v))
+		b.WriteString(end)
+		args = append(args, v...)
 	}
-	b.WriteString(tail)
-	return b.String(), args
+	return args
 }
 
 // maxListLen bounds one statement's list: 15 columns × 512 rows stay far
