@@ -132,7 +132,15 @@ async function play(box, media, session, say, t) {
   };
   const peerWires = () => torrent.wires.filter((w) => w.type !== "webSeed").length;
   // No peer yet after a short grace: the web seed starts playback at once.
-  setTimeout(() => { if (peerWires() === 0) addWebSeed(); }, PEER_GRACE_MS);
+  // Past the grace, losing every peer before the end brings it in too
+  // (checked each second below): a paused video never stalls, so a peer
+  // that connected within the grace and then left used to leave the
+  // download waiting for ever.
+  let graceOver = false;
+  setTimeout(() => {
+    graceOver = true;
+    if (peerWires() === 0) addWebSeed();
+  }, PEER_GRACE_MS);
   // A stall while peers are slow brings the web seed in too.
   let stallTimer = 0;
   media.addEventListener("waiting", () => {
@@ -149,6 +157,7 @@ async function play(box, media, session, say, t) {
   box.dataset.p2pState = "on";
 
   const render = () => {
+    if (graceOver && !torrent.done && peerWires() === 0) addWebSeed();
     const total = torrent.length;
     box.dataset.bytesWebseed = bytes.webseed;
     box.dataset.bytesServer = bytes.server;
